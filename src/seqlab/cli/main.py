@@ -13,7 +13,6 @@ from seqlab.cli.data import data
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seqlab")
 def main() -> None:
-    """seqlab: recurrent networks and word embeddings, from the equations to the lab."""
 
 
 main.add_command(data)

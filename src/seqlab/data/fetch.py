@@ -1,0 +1,143 @@
+"""Where a dataset is found: the local mirror, then the user cache, then a verified download.
+
+1. ``$SEQLAB_DATA/<name>/``: a read-only mirror laid out like ``../shared/data``.
+2. ``$SEQLAB_CACHE/<name>/`` (default ``~/.cache/seqlab/<name>/``): downloads and derived files.
+3. The official URLs of the registry, downloaded into the cache with a progress bar and checked
+   against the registered checksums (:mod:`seqlab.data.download`).
+
+Offline with nothing found, :class:`~seqlab.data.errors.DatasetNotFoundError` names the dataset,
+the URL to fetch and the ``SEQLAB_DATA`` option.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from seqlab.data import registry
+from seqlab.data.download import fetch_remote
+from seqlab.data.errors import DatasetNotFoundError
+from seqlab.data.spec import DatasetSpec
+
+
+def mirror_root() -> Path | None:
+    """``$SEQLAB_DATA`` as a Path, or None when unset."""
+    root = os.environ.get("SEQLAB_DATA")
+    return Path(root).expanduser() if root else None
+
+
+def cache_root() -> Path:
+    """``$SEQLAB_CACHE``, else ``~/.cache/seqlab``: where downloads and derived files go."""
+    root = os.environ.get("SEQLAB_CACHE")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "seqlab"
+
+
+def cache_dir(name: str) -> Path:
+    """The cache folder of dataset ``name`` (it may not exist yet)."""
+    return cache_root() / name
+
+
+def is_present(folder: Path, spec: DatasetSpec) -> bool:
+    """True when ``folder`` holds all of ``spec.files`` or all targets of ``spec.remote``."""
+    if not folder.is_dir():
+        return False
+    if spec.files and all((folder / f).is_file() for f in spec.files):
+        return True
+    targets = [t for r in spec.remote for t in r.targets]
+    return bool(targets) and all((folder / t).is_file() for t in targets)
+
+
+def resolve(folder: Path, spec: DatasetSpec) -> list[Path]:
+    """``spec.files`` inside ``folder``; a file absent under its mirror name is replaced by the
+    downloaded file in the same position of ``spec.remote`` (e.g. ``.txt.gz`` -> ``.txt``)."""
+    targets = [t for r in spec.remote for t in r.targets]
+    paths = []
+    for i, name in enumerate(spec.files):
+        path = folder / name
+        if not path.is_file() and i < len(targets):
+            path = folder / targets[i]
+        paths.append(path)
+    return paths
+
+
+def where(name: str) -> str:
+    """``"mirror"``, ``"cache"`` or ``"missing"``: where :func:`locate` would find ``name``."""
+    spec = registry.get(name)
+    mirror = mirror_root()
+    if mirror is not None and is_present(mirror / name, spec):
+        return "mirror"
+    if is_present(cache_dir(name), spec):
+        return "cache"
+    return "missing"
+
+
+def locate(name: str) -> Path | None:
+    """The folder holding dataset ``name`` locally, or None. Never downloads."""
+    found = where(name)
+    if found == "mirror":
+        return mirror_root() / name
+    if found == "cache":
+        return cache_dir(name)
+    return None
+
+
+def fetch(name: str, progress: bool = True) -> Path:
+    """The folder of dataset ``name``, downloading (or building) it into the cache if needed.
+
+    Examples
+    --------
+    >>> fetch("ptb")  # doctest: +SKIP
+    PosixPath('/work/shared/data/ptb')
+    """
+    spec = registry.get(name)
+    folder = locate(name)
+    if folder is not None:
+        return folder
+    if spec.derived_from is not None:
+        from seqlab.data import text8
+
+        return text8.build(cache_dir(name), fetch(spec.derived_from, progress), progress).parent
+    if not spec.remote:
+        raise DatasetNotFoundError(
+            f"dataset {name!r} has no download URL and is not in the mirror or the cache; "
+            f"set SEQLAB_DATA to a mirror that holds {name}/."
+        )
+    folder = cache_dir(name)
+    with _tidy(folder):
+        for remote in spec.remote:
+            if not all((folder / t).is_file() for t in remote.targets):
+                fetch_remote(remote, folder, name, progress)
+    return folder
+
+
+def fetch_extra(name: str, split: str, progress: bool = True) -> Path:
+    """The folder holding the on-demand split ``split`` of ``name`` (e.g. multi30k 2017 tests)."""
+    spec = registry.get(name)
+    if split not in spec.extras:
+        raise DatasetNotFoundError(f"{name} has no on-demand split {split!r}")
+    remotes = spec.extras[split]
+    candidates = [mirror_root() / name] if mirror_root() is not None else []
+    candidates.append(cache_dir(name))
+    for folder in candidates:
+        if all((folder / t).is_file() for r in remotes for t in r.targets):
+            return folder
+    folder = cache_dir(name)
+    with _tidy(folder):
+        for remote in remotes:
+            fetch_remote(remote, folder, name, progress)
+    return folder
+
+
+@contextlib.contextmanager
+def _tidy(folder: Path) -> Iterator[None]:
+    """On failure, remove ``folder`` again if this fetch created it and it stayed empty."""
+    existed = folder.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only succeeds when empty: verified files are never removed
+        raise
