@@ -8,11 +8,18 @@ import click
 
 from seqlab import __version__
 from seqlab.cli.data import data
+from seqlab.cli.demo import demo
+from seqlab.cli.embed import embed
+from seqlab.cli.lab import lab
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seqlab")
 def main() -> None:
+    """seqlab: recurrent networks and word embeddings, from the equations to the lab."""
 
 
 main.add_command(data)
+main.add_command(embed)
+main.add_command(lab)
+main.add_command(demo)

@@ -1,0 +1,324 @@
+"""Embedding trainers side by side: seqlab vs gensim 4.4 (word2vec) and the fasttext package.
+
+Every trainer reads the same tokenized corpus (``wiki_text8``, or ``text8`` when available) with
+the same hyperparameters: 100 dimensions, window 5, 5 negatives, sample 1e-3, min_count 5,
+5 epochs, 2 workers. Rows are run interleaved (seqlab, then its peer, per algorithm) so that
+load on the shared machine hits both alike. For each: training wall time, raw words/s
+(corpus tokens x epochs / training time), Google analogy accuracy (restrict_vocab 30000, 3CosAdd;
+questions answered printed), WordSim-353 and SimLex-999 Spearman rho. ``ratio`` = seqlab words/s
+/ peer words/s (> 1: seqlab faster). GloVe (no peer installed; compare its analogy accuracy with
+the skip-gram row) runs 20 epochs (``--glove-epochs``), window 10, alpha 0.75, one row for
+x_max 100 (the paper's) and one for x_max 10 (GloVe's text8 demo); its time includes counting
+the co-occurrence matrix, and its words/s = tokens x its epochs / time.
+
+Usage::
+
+    flock /tmp/seqlab-cpu.lock python benchmarks/embeddings.py            # full run
+    python benchmarks/embeddings.py --max-tokens 2000000 --epochs 1 --only cbow
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seqlab.embeddings import KeyedVectors
+
+ALGOS = ("skipgram", "cbow", "fasttext", "glove")
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_count": 5}
+GLOVE_EPOCHS = 20  # GloVe needs ~15-25 passes on a text8-size corpus
+GLOVE_WINDOW = 10  # the GloVe paper's; window 5 loses semantic analogies
+GLOVE_X_MAX = (100.0, 10.0)  # the paper's, and GloVe's own text8 demo (better on small corpora)
+
+
+def dataset_path(name: str) -> Path | None:
+    """A dataset's path from seqlab.data, else the mirror / cache layout, else None."""
+    try:
+        from seqlab.data import path as data_path
+
+        return Path(data_path(name))
+    except Exception:  # seqlab.data missing or the dataset absent: fall back to known places
+        pass
+    cache = Path(os.environ.get("SEQLAB_CACHE", Path.home() / ".cache" / "seqlab"))
+    for candidate in (
+        cache / name / f"{name}.txt",
+        Path(os.environ.get("SEQLAB_DATA", "/work/shared/data")) / name,
+    ):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def corpus_file(max_tokens: int | None, workdir: Path) -> tuple[Path, str]:
+    """The benchmark corpus (text8 if present, else wiki_text8), cut to ``max_tokens``."""
+    for name in ("text8", "wiki_text8"):
+        path = dataset_path(name)
+        if path is not None and path.is_file():
+            break
+    else:
+        sys.exit("no corpus: need seqlab.data.path('wiki_text8') or ~/.cache/seqlab/wiki_text8")
+    if not max_tokens:
+        return path, name
+    cut = workdir / f"{name}.{max_tokens}.txt"
+    words = path.read_bytes().split(maxsplit=max_tokens)[:max_tokens]
+    cut.write_bytes(b" ".join(words) + b"\n")
+    return cut, f"{name}[:{max_tokens}]"
+
+
+def in_order(kv: KeyedVectors, itos: list[str]) -> KeyedVectors:
+    """``kv`` with its words in the order ``itos`` (words missing from ``itos`` last).
+
+    Every implementation is evaluated in one word order (frequency, ties by first occurrence)
+    so that ``restrict_vocab=30000`` selects the same words, hence the same questions, for all:
+    gensim orders tied counts differently, which changed ~50 answered questions.
+    """
+    rank = {w: i for i, w in enumerate(itos)}
+    order = sorted(range(len(kv)), key=lambda i: rank.get(kv.index_to_key[i], len(itos) + i))
+    return KeyedVectors([kv.index_to_key[i] for i in order], kv.vectors[order])
+
+
+def evaluate(kv: KeyedVectors) -> dict:
+    """Analogy accuracy and word-similarity Spearman rho, as in the issue."""
+    out: dict = {}
+    analogy = dataset_path("google_analogy")
+    if analogy is not None:
+        r = kv.evaluate_analogies(analogy / "questions-words.txt", restrict_vocab=30000)
+        out.update(analogy=r.accuracy, answered=r.answered, questions=r.questions)
+    for key, sub in (
+        ("wordsim", "wordsim353/combined.tab"),
+        ("simlex", "simlex999/SimLex-999/SimLex-999.txt"),
+    ):
+        name, rel = sub.split("/", 1)
+        folder = dataset_path(name)
+        if folder is not None:
+            out[key] = kv.evaluate_pairs(folder / rel).spearman
+    return out
+
+
+def run_seqlab(
+    algo: str,
+    path: Path,
+    epochs: int,
+    workers: int,
+    x_max: float = 100.0,
+    shared_negatives: bool = True,
+) -> tuple[KeyedVectors, float]:
+    from seqlab.embeddings.training import prepare_corpus
+
+    corpus = prepare_corpus(path, SETTINGS["min_count"])
+    common = dict(
+        vector_size=SETTINGS["dim"],
+        window=SETTINGS["window"],
+        negative=SETTINGS["negative"],
+        sample=SETTINGS["sample"],
+        min_count=SETTINGS["min_count"],
+        epochs=epochs,
+        workers=workers,
+    )
+    if algo == "fasttext":
+        from seqlab.embeddings.fasttext import FastText
+
+        model = FastText(**common)
+    elif algo == "glove":
+        from seqlab.embeddings.glove import GloVe
+
+        # alpha 0.75, AdaGrad 0.05 (GloVe's defaults), the paper's window 10. The time counts
+        # the co-occurrence matrix plus the epochs over its nonzero entries.
+        model = GloVe(
+            vector_size=SETTINGS["dim"],
+            window=GLOVE_WINDOW,
+            x_max=x_max,
+            min_count=SETTINGS["min_count"],
+            epochs=epochs,
+            workers=workers,
+        )
+        started = time.perf_counter()
+        kv = model.train(corpus, progress=False)
+        return kv, time.perf_counter() - started
+    else:
+        from seqlab.embeddings.word2vec import Word2Vec
+
+        # gensim's alpha for both algorithms
+        model = Word2Vec(algo, alpha=0.025, shared_negatives=shared_negatives, **common)
+    # Compile (or load from numba's cache) outside the timing: a one-time cost per machine.
+    warm = type(model)(model.algo, vector_size=8, min_count=1, epochs=1, workers=1)
+    warm.train([["warm", "up", "the", "kernel"]] * 10, progress=False)
+    kv = model.train(corpus, progress=False)
+    return kv, model.train_seconds
+
+
+def run_gensim(algo: str, path: Path, epochs: int, workers: int) -> tuple[KeyedVectors, float]:
+    from gensim.models import Word2Vec as GensimWord2Vec
+    from gensim.models.word2vec import LineSentence
+
+    model = GensimWord2Vec(
+        vector_size=SETTINGS["dim"],
+        window=SETTINGS["window"],
+        negative=SETTINGS["negative"],
+        sample=SETTINGS["sample"],
+        min_count=SETTINGS["min_count"],
+        workers=workers,
+        sg=int(algo == "skipgram"),
+        epochs=epochs,
+    )
+    sentences = LineSentence(str(path))  # 10,000-word sentences, as seqlab cuts them
+    model.build_vocab(sentences)
+    started = time.perf_counter()
+    model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
+    seconds = time.perf_counter() - started
+    wv = model.wv
+    return KeyedVectors(list(wv.index_to_key), wv.vectors), seconds
+
+
+def run_fasttext_package(path: Path, epochs: int, workers: int) -> tuple[KeyedVectors, float]:
+    import fasttext
+
+    started = time.perf_counter()
+    model = fasttext.train_unsupervised(
+        str(path),
+        model="skipgram",
+        dim=SETTINGS["dim"],
+        ws=SETTINGS["window"],
+        neg=SETTINGS["negative"],
+        t=SETTINGS["sample"],
+        minCount=SETTINGS["min_count"],
+        epoch=epochs,
+        thread=workers,
+        minn=3,
+        maxn=6,
+        bucket=2_000_000,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    words = [w for w in model.words if w != "</s>"]
+    vectors = np.stack([model.get_word_vector(w) for w in words])
+    return KeyedVectors(words, vectors), seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument(
+        "--glove-epochs",
+        type=int,
+        default=GLOVE_EPOCHS,
+        help="passes over the co-occurrence matrix (GloVe needs more than word2vec)",
+    )
+    p.add_argument(
+        "--glove-x-max", type=float, nargs="+", default=GLOVE_X_MAX, help="one GloVe row each"
+    )
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--only", nargs="+", choices=ALGOS, default=list(ALGOS))
+    p.add_argument("--max-tokens", type=int, default=None, help="cut the corpus (quick runs)")
+    p.add_argument("--no-peer", action="store_true", help="skip gensim / fasttext")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = p.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, name = corpus_file(args.max_tokens, Path(tmp))
+        tokens = sum(len(line.split()) for line in path.open("rb"))
+        print(
+            f"corpus {name}: {tokens:,} tokens, {args.epochs} epochs, {args.workers} workers, "
+            f"settings {SETTINGS}",
+            flush=True,
+        )
+        from seqlab.embeddings.training import prepare_corpus
+
+        itos = prepare_corpus(path, SETTINGS["min_count"]).vocab.itos
+        rows = []
+        for algo in args.only:
+            epochs = args.glove_epochs if algo == "glove" else args.epochs
+            runs = [("seqlab", lambda a=algo, e=epochs: run_seqlab(a, path, e, args.workers))]
+            if algo == "glove":
+                runs = [
+                    (
+                        f"seqlab x_max={x:g}",
+                        lambda e=epochs, x=x: run_seqlab("glove", path, e, args.workers, x),
+                    )
+                    for x in args.glove_x_max
+                ]
+            if algo == "skipgram":  # also word2vec's own sampling: negatives per context word
+                runs.append(
+                    (
+                        "seqlab per-pair negatives",
+                        lambda e=epochs: run_seqlab(
+                            "skipgram", path, e, args.workers, 100.0, False
+                        ),
+                    )
+                )
+            if not args.no_peer and algo in ("skipgram", "cbow"):
+                runs.append(
+                    ("gensim 4.4", lambda a=algo: run_gensim(a, path, args.epochs, args.workers))
+                )
+            if not args.no_peer and algo == "fasttext":
+                runs.append(
+                    ("fasttext pkg", lambda: run_fasttext_package(path, args.epochs, args.workers))
+                )
+            for impl, run in runs:
+                kv, seconds = run()
+                row = {
+                    "algo": algo,
+                    "impl": impl,
+                    "seconds": seconds,
+                    "words_per_s": tokens * epochs / seconds,
+                    "vocab": len(kv),
+                    **evaluate(in_order(kv, itos)),
+                }
+                rows.append(row)
+                print(_format(row), flush=True)
+        for algo in args.only:
+            mine = [r for r in rows if r["algo"] == algo and r["impl"].startswith("seqlab")]
+            peer = [r for r in rows if r["algo"] == algo and not r["impl"].startswith("seqlab")]
+            for row in mine if peer else []:
+                row["ratio"] = row["words_per_s"] / peer[0]["words_per_s"]
+    print()
+    print(table(rows, name, tokens, args))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "corpus": name,
+                    "tokens": tokens,
+                    "epochs": args.epochs,
+                    "workers": args.workers,
+                    "settings": SETTINGS,
+                    "rows": rows,
+                },
+                indent=1,
+            )
+        )
+
+
+def _format(row: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
+
+
+def table(rows: list[dict], name: str, tokens: int, args) -> str:
+    head = (
+        "| algo | impl | train s | words/s | ratio | vocab | analogy (answered) | "
+        "WS-353 ρ | SimLex ρ |"
+    )
+    lines = [
+        f"corpus {name} ({tokens:,} tokens), {args.epochs} epochs, {args.workers} workers",
+        head,
+        "|" + "---|" * 9,
+    ]
+    for r in rows:
+        analogy = f"{100 * r['analogy']:.1f}% ({r['answered']:,})" if "analogy" in r else "-"
+        lines.append(
+            f"| {r['algo']} | {r['impl']} | {r['seconds']:.1f} | {r['words_per_s']:,.0f} | "
+            f"{r.get('ratio', float('nan')):.2f} | {r['vocab']:,} | {analogy} | "
+            f"{r.get('wordsim', float('nan')):.3f} | {r.get('simlex', float('nan')):.3f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

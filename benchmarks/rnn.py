@@ -1,0 +1,257 @@
+"""seqlab.nn against torch.nn: training and inference throughput and peak memory of RNN/LSTM/GRU.
+
+For every cell type and shape (B, T, input, hidden) both implementations get the same weights
+and input and are timed in the same run, interleaved, ``--repeats`` times; the table shows the
+median tokens/s (B·T per second), ``ratio`` = seqlab / torch.nn (> 1: seqlab faster), the
+GFLOP/s each reaches and that as a fraction of this machine's matrix-product ceiling (measured
+in the same run), and the peak memory of one training step (measured in a fresh subprocess).
+A training step is forward + backward of the sum of all outputs.
+
+    flock /tmp/seqlab-cpu.lock .venv/bin/python benchmarks/rnn.py --json bench-rnn.json
+    .venv/bin/python benchmarks/rnn.py --device cuda      # against cuDNN
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from seqlab import nn as snn
+
+SHAPES = [(64, 100, 128, 256), (32, 50, 300, 512), (128, 35, 200, 200)]
+CELLS = {
+    "lstm": (snn.LSTM, torch.nn.LSTM, 4),
+    "gru": (snn.GRU, torch.nn.GRU, 3),
+    "rnn": (snn.RNN, torch.nn.RNN, 1),
+}
+
+
+def make(cell, shape, device, seed=0):
+    """The seqlab and torch.nn modules with equal weights, and the input (T, B, I)."""
+    B, T, I, H = shape
+    ours_cls, ref_cls, _ = CELLS[cell]
+    torch.manual_seed(seed)
+    ref = ref_cls(I, H).to(device)
+    ours = ours_cls(I, H).to(device)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(T, B, I, device=device)
+    return {"seqlab": ours, "torch.nn": ref}, x
+
+
+def train_step(net, x):
+    net.zero_grad(set_to_none=True)
+    net(x)[0].sum().backward()
+
+
+def infer_step(net, x):
+    with torch.no_grad():
+        net(x)
+
+
+def timed(fn, device) -> float:
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def step_flops(cell, shape) -> tuple[float, float]:
+    """Matrix-product FLOPs of one forward pass and of one training step over the whole batch.
+
+    Forward: 2·B·T·(I+H)·G·H (input and recurrent products, G gates). Backward needs two more
+    products of the same size each (δx / δh and the weight gradients), so training is 3×.
+    """
+    B, T, I, H = shape
+    forward = 2.0 * B * T * (I + H) * CELLS[cell][2] * H
+    return forward, 3 * forward
+
+
+def gemm_ceiling(shape, device, repeats=5) -> float:
+    """GFLOP/s of one big float32 matrix product shaped like the batched input projection."""
+    B, T, I, H = shape
+    a = torch.randn(B * T, I + H, device=device)
+    b = torch.randn(I + H, 4 * H, device=device)
+    a @ b
+    best = min(timed(lambda: a @ b, device) for _ in range(repeats))
+    return 2.0 * B * T * (I + H) * 4 * H / best / 1e9
+
+
+def peak_memory(cell, shape, impl) -> float:
+    """Peak resident memory (MiB) one training step adds, measured in a fresh process."""
+    env = dict(
+        os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS=str(torch.get_num_threads())
+    )
+    cmd = [
+        sys.executable,
+        __file__,
+        "--measure-memory",
+        f"{cell},{impl}," + ",".join(map(str, shape)),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def measure_memory(spec: str) -> None:
+    """Child process of `peak_memory`: print the MiB one training step adds to the resident set.
+
+    Runs one warm-up step, resets the kernel's high-water mark (``/proc/self/clear_refs``), runs
+    a second step and reports ``VmHWM`` minus the resident size before it. The parent sets a
+    fixed mmap threshold so freed buffers leave the resident set at once.
+    """
+    cell, impl, *dims = spec.split(",")
+    nets, x = make(cell, tuple(map(int, dims)), "cpu")
+    train_step(nets[impl], x)
+    nets[impl].zero_grad(set_to_none=True)
+    before = _status_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current resident size
+    train_step(nets[impl], x)
+    print((_status_kib("VmHWM") - before) / 1024)
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def run(cells, shapes, device, repeats, memory):
+    rows = []
+    for cell in cells:
+        for shape in shapes:
+            nets, x = make(cell, shape, device)
+            fwd_flops, train_flops = step_flops(cell, shape)
+            times = {(m, impl): [] for m in ("train", "infer") for impl in nets}
+            for net in nets.values():  # warm-up
+                train_step(net, x)
+                infer_step(net, x)
+            for _ in range(repeats):
+                for mode, step in (("train", train_step), ("infer", infer_step)):
+                    for impl, net in nets.items():
+                        times[mode, impl].append(timed(lambda n=net, s=step: s(n, x), device))  # noqa: B023
+            ceiling = gemm_ceiling(shape, device)
+            B, T = shape[:2]
+            for mode, flops in (("train", train_flops), ("infer", fwd_flops)):
+                t_ours = statistics.median(times[mode, "seqlab"])
+                t_ref = statistics.median(times[mode, "torch.nn"])
+                row = {
+                    "cell": cell,
+                    "mode": mode,
+                    "B": shape[0],
+                    "T": shape[1],
+                    "input": shape[2],
+                    "hidden": shape[3],
+                    "seqlab_tokens_per_s": B * T / t_ours,
+                    "torch_tokens_per_s": B * T / t_ref,
+                    "ratio": t_ref / t_ours,
+                    "seqlab_gflops": flops / t_ours / 1e9,
+                    "torch_gflops": flops / t_ref / 1e9,
+                    "gemm_ceiling_gflops": ceiling,
+                }
+                row["seqlab_ceiling_fraction"] = row["seqlab_gflops"] / ceiling
+                row["torch_ceiling_fraction"] = row["torch_gflops"] / ceiling
+                if mode == "train" and memory:
+                    if device == "cuda":
+                        row.update(cuda_peak_memory(nets, x))
+                    else:
+                        row["seqlab_peak_mib"] = peak_memory(cell, shape, "seqlab")
+                        row["torch_peak_mib"] = peak_memory(cell, shape, "torch.nn")
+                    row["memory_ratio"] = row["seqlab_peak_mib"] / row["torch_peak_mib"]
+                rows.append(row)
+                print_row(row)
+    return rows
+
+
+def cuda_peak_memory(nets, x) -> dict:
+    result = {}
+    for impl, net in nets.items():
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        train_step(net, x)
+        torch.cuda.synchronize()
+        key = "seqlab_peak_mib" if impl == "seqlab" else "torch_peak_mib"
+        result[key] = (torch.cuda.max_memory_allocated() - base) / 2**20
+    return result
+
+
+HEADER = (
+    f"{'cell':5} {'mode':5} {'B,T,I,H':>16} {'seqlab tok/s':>13} {'torch tok/s':>12} "
+    f"{'ratio':>6} {'seqlab %peak':>12} {'torch %peak':>11} {'seqlab MiB':>10} "
+    f"{'torch MiB':>9} {'mem ratio':>9}"
+)
+
+
+def print_row(row):
+    dims = f"{row['B']},{row['T']},{row['input']},{row['hidden']}"
+    mem = ""
+    if "seqlab_peak_mib" in row:
+        mem = (
+            f" {row['seqlab_peak_mib']:10.1f} {row['torch_peak_mib']:9.1f} "
+            f"{row['memory_ratio']:9.2f}"
+        )
+    print(
+        f"{row['cell']:5} {row['mode']:5} {dims:>16} {row['seqlab_tokens_per_s']:13.0f} "
+        f"{row['torch_tokens_per_s']:12.0f} {row['ratio']:6.2f} "
+        f"{row['seqlab_ceiling_fraction']:12.0%} {row['torch_ceiling_fraction']:11.0%}{mem}",
+        flush=True,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--cells", default="lstm,gru,rnn", help="comma-separated: lstm,gru,rnn")
+    parser.add_argument(
+        "--shapes",
+        default=None,
+        help="semicolon-separated B,T,I,H (default: the three of the issue)",
+    )
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--measure-memory", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure_memory:
+        measure_memory(args.measure_memory)
+        return
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device found")
+    shapes = (
+        SHAPES
+        if args.shapes is None
+        else [tuple(int(v) for v in s.split(",")) for s in args.shapes.split(";")]
+    )
+    cells = args.cells.split(",")
+    print(
+        f"device={args.device} threads={torch.get_num_threads()} torch={torch.__version__} "
+        f"float32, median of {args.repeats}; %peak = share of the measured GEMM ceiling"
+    )
+    print(HEADER)
+    rows = run(cells, shapes, args.device, args.repeats, not args.no_memory)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    "device": args.device,
+                    "threads": torch.get_num_threads(),
+                    "torch": torch.__version__,
+                    "rows": rows,
+                },
+                f,
+                indent=1,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""``seqlab embed train``: train word vectors (word2vec, fastText, GloVe) on a text file.
+
+The help text is the reference: every hyperparameter with its default. Heavy modules (numba
+kernels, numpy) are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+ALGOS = ("skipgram", "cbow", "fasttext", "glove")
+FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("corpus", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--algo",
+    type=click.Choice(ALGOS),
+    default="skipgram",
+    show_default=True,
+    help="skipgram/cbow: word2vec; fasttext: word2vec on character n-grams; glove.",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Vectors file, written atomically when training has finished.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format; default by suffix (.bin .txt .vec .safetensors), else "
+    "word2vec-bin. fastText keeps its n-grams (OOV vectors) only in 'seqlab'.",
+)
+@click.option(
+    "--vector-size",
+    "--dim",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Dimension of the vectors.",
+)
+@click.option(
+    "--window",
+    type=int,
+    default=None,
+    show_default="5; glove: 10",
+    help="Context words on each side (word2vec/fastText shrink it at random).",
+)
+@click.option(
+    "--min-count", type=int, default=5, show_default=True, help="Drop words seen fewer times."
+)
+@click.option(
+    "--max-vocab",
+    type=int,
+    default=None,
+    show_default="no limit",
+    help="Keep at most this many words (the most frequent).",
+)
+@click.option(
+    "--epochs", type=int, default=None, show_default="5; glove: 25", help="Passes over the corpus."
+)
+@click.option(
+    "--alpha",
+    "--lr",
+    type=float,
+    default=None,
+    show_default="skipgram 0.025, cbow 0.05, fasttext 0.05, glove 0.05",
+    help="Initial learning rate (word2vec/fastText: decays linearly to --min-alpha).",
+)
+@click.option(
+    "--min-alpha",
+    type=float,
+    default=1e-4,
+    show_default=True,
+    help="Final learning rate (word2vec/fastText).",
+)
+@click.option(
+    "--negative",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Negative samples per example; 0 = off (word2vec/fastText).",
+)
+@click.option(
+    "--hs/--no-hs",
+    default=False,
+    show_default=True,
+    help="Hierarchical softmax (word2vec/fastText).",
+)
+@click.option(
+    "--sample",
+    type=float,
+    default=1e-3,
+    show_default=True,
+    help="Subsampling threshold of frequent words; 0 = off (word2vec/fastText).",
+)
+@click.option(
+    "--ns-exponent",
+    type=float,
+    default=None,
+    show_default="0.75; fasttext: 0.5",
+    help="Exponent of the counts in the negative-sampling distribution.",
+)
+@click.option(
+    "--shared-negatives/--no-shared-negatives",
+    default=True,
+    show_default=True,
+    help="Skip-gram: share a centre word's negatives across its window (faster) instead of "
+    "drawing them per context word as word2vec does.",
+)
+@click.option(
+    "--fasttext-model",
+    type=click.Choice(("skipgram", "cbow")),
+    default="skipgram",
+    show_default=True,
+    help="Model trained by --algo fasttext.",
+)
+@click.option(
+    "--minn", type=int, default=3, show_default=True, help="Shortest character n-gram (fasttext)."
+)
+@click.option(
+    "--maxn",
+    type=int,
+    default=6,
+    show_default=True,
+    help="Longest character n-gram; 0 = no n-grams (fasttext).",
+)
+@click.option(
+    "--bucket",
+    type=int,
+    default=2_000_000,
+    show_default=True,
+    help="Hash buckets for n-grams (fasttext).",
+)
+@click.option(
+    "--x-max",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="Co-occurrence count where the weight reaches 1 (glove).",
+)
+@click.option(
+    "--weight-power",
+    type=float,
+    default=0.75,
+    show_default=True,
+    help="Exponent of the weighting function (glove).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Threads. 1 with a fixed --seed gives bit-identical vectors on every run.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Save after every epoch; if the file exists, resume from it.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Progress bar with words/s, ETA and loss.",
+)
+def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
+    """Train word vectors on CORPUS (UTF-8 text, whitespace-separated tokens, one sentence per
+    line) and write them to --out.
+
+    \b
+    Examples:
+      seqlab embed train text8 --algo skipgram --out vectors.bin
+      seqlab embed train text8 --algo fasttext --out ft.safetensors --epochs 5
+      seqlab embed train text8 --algo glove --out glove.txt --format glove
+    """
+    from seqlab.embeddings.training import CheckpointMismatchError, EmptyCorpusError
+    from seqlab.text.reader import TextDecodeError
+
+    model = _build_model(**settings)
+    started = time.perf_counter()
+    try:
+        kv = model.train(corpus, checkpoint=checkpoint, progress=progress)
+    except KeyboardInterrupt:
+        hint = (
+            " rerun the same command to resume"
+            if checkpoint
+            else (" pass --checkpoint PATH to be able to resume")
+        )
+        raise click.ClickException(f"interrupted: no vectors written to {out};{hint}") from None
+    except (EmptyCorpusError, TextDecodeError, CheckpointMismatchError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    kv.save(out, fmt)
+    seconds = time.perf_counter() - started
+    losses = getattr(model, "loss_history", None) or getattr(model, "losses", [])
+    click.echo(f"{len(kv):,} words x {kv.vector_size} dims -> {out} ({seconds:.1f} s)")
+    if losses:
+        click.echo("loss per epoch: " + " ".join(f"{x:.4f}" for x in losses))
+
+
+def _build_model(
+    algo,
+    vector_size,
+    window,
+    min_count,
+    max_vocab,
+    epochs,
+    alpha,
+    min_alpha,
+    negative,
+    hs,
+    sample,
+    ns_exponent,
+    shared_negatives,
+    fasttext_model,
+    minn,
+    maxn,
+    bucket,
+    x_max,
+    weight_power,
+    workers,
+    seed,
+):
+    """The trainer for ``algo`` with the command-line settings (defaults per algorithm)."""
+    if algo == "glove":
+        from seqlab.embeddings.glove import GloVe
+
+        kwargs = {
+            "vector_size": vector_size,
+            "min_count": min_count,
+            "max_vocab": max_vocab,
+            "x_max": x_max,
+            "alpha": weight_power,
+            "workers": workers,
+            "seed": seed,
+        }
+        for key, value in (("window", window), ("epochs", epochs), ("learning_rate", alpha)):
+            if value is not None:
+                kwargs[key] = value
+        return GloVe(**kwargs)
+    kwargs = {
+        "vector_size": vector_size,
+        "window": 5 if window is None else window,
+        "negative": negative,
+        "hs": hs,
+        "sample": sample,
+        "min_count": min_count,
+        "max_vocab": max_vocab,
+        "epochs": 5 if epochs is None else epochs,
+        "alpha": alpha,
+        "min_alpha": min_alpha,
+        "workers": workers,
+        "seed": seed,
+    }
+    if ns_exponent is not None:
+        kwargs["ns_exponent"] = ns_exponent
+    try:
+        if algo == "fasttext":
+            from seqlab.embeddings.fasttext import FastText
+
+            return FastText(fasttext_model, minn=minn, maxn=maxn, bucket=bucket, **kwargs)
+        from seqlab.embeddings.word2vec import Word2Vec
+
+        return Word2Vec(algo, shared_negatives=shared_negatives, **kwargs)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None

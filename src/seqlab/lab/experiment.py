@@ -1,0 +1,99 @@
+"""What every lab experiment shares: a reproducible setting and one way to record its result.
+
+An experiment is a module with ``run(out_dir, quick=False, seed=0) -> dict``. It computes, then
+calls :func:`record`, which saves ``<name>.png`` and ``<name>.json`` into ``out_dir``, prints the
+table, and returns the dict below (also the content of the JSON file):
+
+``name, title, claim, quick, seed, seconds, headers, rows, extra_tables, numbers, checks,
+png, json`` (``extra_tables``: further tables, each a dict of caption, headers and rows).
+
+``checks`` maps each claim the lecture makes to whether this run's numbers bear it out, so a
+reader (and the tests) can see at a glance what the experiment showed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from seqlab.io import atomic_write
+from seqlab.lab.report import format_table, write_json
+
+
+@contextlib.contextmanager
+def reproducible(seed: int) -> Iterator[None]:
+    """Seed torch and numpy and compute on one thread (same numbers on every run and machine
+    size; the lab's models are too small to gain from threads anyway); restore afterwards."""
+    import numpy as np
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def figure(ncols: int = 1, width: float = 6.0, height: float = 4.0):
+    """A matplotlib Figure with ``ncols`` axes side by side, made without pyplot (no GUI
+    backend, no global state), and its list of axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def record(
+    out_dir: str | Path,
+    *,
+    name: str,
+    title: str,
+    claim: str,
+    quick: bool,
+    seed: int,
+    started: float,
+    headers: list[str],
+    rows: list[list[Any]],
+    numbers: dict[str, Any],
+    checks: dict[str, bool],
+    fig,
+    extra_tables: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Save the plot and the numbers of an experiment, print its table, return its result."""
+    out_dir = Path(out_dir)
+    png, js = out_dir / f"{name}.png", out_dir / f"{name}.json"
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    with atomic_write(png, "wb") as f:
+        f.write(buf.getvalue())
+    result = {
+        "name": name,
+        "title": title,
+        "claim": claim,
+        "quick": quick,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - started, 2),
+        "headers": headers,
+        "rows": rows,
+        "extra_tables": list(extra_tables),
+        "numbers": numbers,
+        "checks": {k: bool(v) for k, v in checks.items()},
+        "png": str(png),
+        "json": str(js),
+    }
+    write_json(js, result)
+    print(f"\n{title}\n{format_table(headers, rows)}")
+    for table in result["extra_tables"]:
+        print(f"{table['caption']}\n{format_table(table['headers'], table['rows'])}")
+    for check, ok in result["checks"].items():
+        print(f"  [{'x' if ok else ' '}] {check}")
+    print(f"  -> {png}, {js} ({result['seconds']:.1f} s)")
+    return result

@@ -1,0 +1,112 @@
+"""Pieces shared by the hand-written BPTT functions: time-step bookkeeping and stacked products.
+
+A batch of uneven sequences is sorted by length, longest first, so that at every time step the
+sequences still running are a prefix ``[:n]`` of the batch (the layout of a ``PackedSequence``).
+Rows past that prefix keep their state frozen: ``h_t = h_{t-1}``. Their outputs are zero and,
+in the backward sweep, their carried gradient ``δh`` passes through unchanged until the sweep
+reaches their true last step.
+
+The forward direction visits ``t = 0 … T-1`` and rows only ever leave the prefix. The reverse
+direction visits ``t = T-1 … 0`` and rows join the prefix at their own last step, starting from
+the initial state. ``Step.continuing`` is how many rows continue from the previous visited step;
+rows ``[continuing:active]`` start from the initial state there.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Step:
+    t: int  # position on the time axis
+    active: int  # rows [:active] take a step here
+    previous: int | None  # time index visited just before (None at the first visited step)
+    continuing: int  # rows [:continuing] continue from `previous`; the rest start from h_0
+
+
+def schedule(batch_sizes: Sequence[int], reverse: bool) -> list[Step]:
+    """The steps one direction of a layer takes, in visiting order.
+
+    Parameters
+    ----------
+    batch_sizes : sequence of int
+        Number of sequences still running at each time step (non-increasing), as in a
+        ``PackedSequence``.
+    reverse : bool
+        Visit the time axis backwards (second direction of a bidirectional layer).
+
+    Examples
+    --------
+    >>> [(s.t, s.active, s.continuing) for s in schedule([2, 1], reverse=True)]
+    [(1, 1, 0), (0, 2, 1)]
+    """
+    T = len(batch_sizes)
+    times = range(T - 1, -1, -1) if reverse else range(T)
+    steps, previous = [], None
+    for t in times:
+        active = batch_sizes[t]
+        continuing = 0 if previous is None else min(active, batch_sizes[previous])
+        steps.append(Step(t, active, previous, continuing))
+        previous = t
+    return steps
+
+
+def previous_rows(states: torch.Tensor, init: torch.Tensor, step: Step) -> torch.Tensor:
+    """``s_{t-1}`` for the active rows of `step`: a view when no row starts here, else a copy.
+
+    `states` (T, B, H) holds the state after every step; `init` (B, H) the initial state.
+    """
+    n, k = step.active, step.continuing
+    if k == 0:
+        return init[:n]
+    if k == n:
+        return states[step.previous, :n]
+    return torch.cat((states[step.previous, :k], init[k:n]))  # rows [k:n] start here
+
+
+def recurrent_weight_grad(
+    d_pre: torch.Tensor, states: torch.Tensor, init: torch.Tensor, steps: list[Step]
+) -> torch.Tensor:
+    """``∂L/∂W_hh = Σ_t δ_t h_{t-1}ᵀ`` as one matrix product over the stacked time axis.
+
+    `d_pre` (T, B, G) holds δ of the pre-activations (zero at padded positions), `states`
+    (T, B, H) the states after each step (zero at padded positions), `init` (B, H) the initial
+    state. Returns (G, H).
+    """
+    T, _, G = d_pre.shape
+    H = states.shape[2]
+    grad = d_pre.new_zeros(G, H)
+    if T > 1:
+        # the state before step t sits at its neighbour on the time axis: t+1 when the
+        # direction runs backwards (its first visited step is T-1), else t-1
+        reverse = steps[0].t == T - 1
+        deltas, before = (d_pre[:-1], states[1:]) if reverse else (d_pre[1:], states[:-1])
+        grad.addmm_(deltas.reshape(-1, G).t(), before.reshape(-1, H))
+    for s in steps:  # rows that start from h_0: every row at the first step, joiners in reverse
+        if s.continuing < s.active:
+            rows = slice(s.continuing, s.active)
+            grad.addmm_(d_pre[s.t, rows].t(), init[rows])
+    return grad
+
+
+def final_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor:
+    """State after each row's true last step, (B, H), in sorted batch order."""
+    last = steps[-1]
+    if last.active == init.shape[0]:
+        return states[last.t].clone()
+    # forward direction over uneven lengths: row b last ran at t = length_b - 1
+    out = torch.empty_like(init)
+    done = init.shape[0]
+    for s in steps:
+        if s.active < done:
+            out[s.active : done] = states[s.previous, s.active : done]
+            done = s.active
+    out[:done] = states[last.t, :done]
+    return out
+
+
+def own_copy(grad):
+    """b_ih and b_hh get equal gradients; each parameter must own its own tensor."""
+    return None if grad is None else grad.clone()

@@ -1,0 +1,154 @@
+r"""One LSTM layer, one direction: forward pass and hand-written backpropagation through time.
+
+Forward, per step (torch.nn's gate order i, f, g, o; ``g`` is the lecture's ``C~``)::
+
+    [i_t, f_t, g_t, o_t] = [σ, σ, tanh, σ](W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+    C_t = f_t * C_{t-1} + i_t * g_t
+    h_t = o_t * tanh(C_t)
+
+which is the lecture's ``f_t = σ(W_f·[h_{t-1}, x_t] + b_f)`` … with ``W_f = [W_hf, W_if]``.
+All input projections ``W_ih x_t`` are one matrix product before the time loop.
+
+Backward walks ``t = T … 1`` carrying ``δh`` and ``δC``. With ``δh_t = ∂L/∂y_t + δh`` (the
+total derivative: the output's own gradient plus what flows back from step t+1)::
+
+    δo_t = δh_t * tanh(C_t) * o_t(1-o_t)
+    δC_t = δC + δh_t * o_t * (1 - tanh²(C_t))
+    δi_t = δC_t * g_t * i_t(1-i_t)      δf_t = δC_t * C_{t-1} * f_t(1-f_t)
+    δg_t = δC_t * i_t * (1-g_t²)
+    δC  ← δC_t * f_t                    δh ← W_hhᵀ δ_t      (δ_t = [δi, δf, δg, δo])
+
+so ``∂L/∂h_k = Σ_t ∂L/∂y_t · Π_{j=k}^{t-1} ∂h_{j+1}/∂h_j`` is accumulated one factor per step;
+the additive path ``δC ← δC_t * f_t`` is why the LSTM's gradient does not vanish as fast as the
+plain RNN's. After the sweep the weight gradients are single matrix products over all steps:
+``∂L/∂W_ih = Σ_t δ_t x_tᵀ``, ``∂L/∂W_hh = Σ_t δ_t h_{t-1}ᵀ``, ``∂L/∂b = Σ_t δ_t``.
+"""
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from seqlab.nn.bptt_common import (
+    final_state,
+    own_copy,
+    previous_rows,
+    recurrent_weight_grad,
+    schedule,
+)
+
+
+class LSTMLayerFunction(torch.autograd.Function):
+    """Autograd function of one LSTM layer direction over a length-sorted, time-major batch.
+
+    Inputs: ``x`` (T, B, I), ``h0``/``c0`` (B, H), ``w_ih`` (4H, I), ``w_hh`` (4H, H),
+    ``b_ih``/``b_hh`` (4H,) or None, ``batch_sizes`` (running rows per step), ``reverse``,
+    ``on_state_grads`` (called with ∂L/∂h_t (T, B, H) during backward, or None).
+    Outputs: ``y`` (T, B, H), ``h_n``, ``c_n`` (B, H) and, not differentiable, the activated
+    gates (T, B, 4H) and cell states (T, B, H).
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, on_state_grads):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        steps = schedule(batch_sizes, reverse)
+        ragged = batch_sizes[-1] < B
+        new = x.new_zeros if ragged else x.new_empty  # padded positions must read zero
+        # tanh(a) = 2σ(2a) − 1: with the g rows of the weights doubled, one σ over all four
+        # gates gives i, f, o and σ(2a_g) (torch's CPU tanh is several times slower than σ)
+        w_ih2, w_hh2, bias2 = _double_g_rows(w_ih, w_hh, b_ih, b_hh, H)
+        # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
+        flat = x.reshape(T * B, -1)
+        gates = torch.mm(flat, w_ih2.t()) if bias2 is None else torch.addmm(bias2, flat, w_ih2.t())
+        gates = gates.view(T, B, 4 * H)
+        y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
+        w_hh2_t = w_hh2.t()
+        for s in steps:
+            n = s.active
+            a = gates[s.t, :n]  # (n, 4H)
+            a.addmm_(previous_rows(y, h0, s), w_hh2_t)
+            a.sigmoid_()
+            i, f, g, o = a.split(H, dim=1)
+            g.mul_(2).sub_(1)  # g = C~ = tanh(a_g)
+            c_t = c[s.t, :n]
+            torch.mul(f, previous_rows(c, c0, s), out=c_t)
+            c_t.addcmul_(i, g)  # C_t = f*C_{t-1} + i*C~
+            tc = tanh_c[s.t, :n]
+            torch.mul(c_t, 2, out=tc)
+            tc.sigmoid_().mul_(2).sub_(1)  # tanh(C_t)
+            torch.mul(o, tc, out=y[s.t, :n])  # h_t = o * tanh(C_t)
+        h_n, c_n = final_state(y, h0, steps), final_state(c, c0, steps)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, y, gates, c, tanh_c)
+        ctx.steps, ctx.ragged = steps, ragged
+        ctx.on_state_grads, ctx.has_bias = on_state_grads, b_ih is not None
+        ctx.mark_non_differentiable(gates, c)
+        ctx.set_materialize_grads(False)
+        return y, h_n, c_n, gates, c
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_n, dc_n, _dgates, _dc):
+        x, h0, c0, w_ih, w_hh, y, gates, c, tanh_c = ctx.saved_tensors
+        T, B, H = y.shape
+        steps = ctx.steps
+        # δ of the pre-activations (T, B, 4H); zero where a sequence has ended
+        d_pre = gates.new_zeros(T, B, 4 * H) if ctx.ragged else torch.empty_like(gates)
+        dh = dh_n.clone() if dh_n is not None else h0.new_zeros(B, H)  # carried δh
+        dc = dc_n.clone() if dc_n is not None else c0.new_zeros(B, H)  # carried δC
+        state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
+        ones, scratch = y.new_ones(B, H), y.new_empty(B, H)
+        slopes = gates.new_empty(B, 4 * H)  # σ'(a) = s(1-s) per gate, tanh'(a) = 1-g² for g
+        for s in reversed(steps):
+            n = s.active
+            dh_t, dc_t, q = dh[:n], dc[:n], scratch[:n]
+            if dy is not None:
+                dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
+            if state_grads is not None:
+                state_grads[s.t, :n] = dh_t
+            act = gates[s.t, :n]
+            i, f, g, o = act.split(H, dim=1)
+            tc = tanh_c[s.t, :n]
+            d_t = d_pre[s.t, :n]
+            di, df, dg, do = d_t.split(H, dim=1)
+            # δC_t = δC + δh_t * o * (1 - tanh²C_t), without temporaries
+            torch.mul(dh_t, o, out=q)
+            dc_t.add_(q)
+            q.mul_(tc)
+            dc_t.addcmul_(q, tc, value=-1)
+            torch.mul(dh_t, tc, out=do)  # ∂L/∂o_t
+            torch.mul(dc_t, g, out=di)  # ∂L/∂i_t
+            torch.mul(dc_t, previous_rows(c, c0, s), out=df)  # ∂L/∂f_t
+            torch.mul(dc_t, i, out=dg)  # ∂L/∂g_t
+            slope = slopes[:n]
+            torch.addcmul(act, act, act, value=-1, out=slope)
+            torch.addcmul(ones[:n], g, g, value=-1, out=slope[:, 2 * H : 3 * H])
+            d_t.mul_(slope)  # δ_t = [δi, δf, δg, δo] of the pre-activations
+            dc_t.mul_(f)  # δC_{t-1}
+            torch.mm(d_t, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
+        if state_grads is not None:
+            ctx.on_state_grads(state_grads)
+        return _parameter_grads(ctx, d_pre, x, h0, w_ih, w_hh, y, dh, dc)
+
+
+def _double_g_rows(w_ih, w_hh, b_ih, b_hh, H):
+    """Copies of the weights with the g gate's rows doubled, and the summed bias likewise."""
+    g_rows = slice(2 * H, 3 * H)
+    w_ih2, w_hh2 = w_ih.clone(), w_hh.clone()
+    w_ih2[g_rows] *= 2
+    w_hh2[g_rows] *= 2
+    bias2 = None
+    if b_ih is not None:
+        bias2 = b_ih + b_hh
+        bias2[g_rows] *= 2
+    return w_ih2, w_hh2, bias2
+
+
+def _parameter_grads(ctx, d_pre, x, h0, w_ih, w_hh, y, dh, dc):
+    """Gradients of every input of the function after the sweep, each one matrix product."""
+    T, B, G = d_pre.shape
+    flat = d_pre.view(T * B, G)
+    need = ctx.needs_input_grad
+    dx = torch.mm(flat, w_ih).view(T, B, -1) if need[0] else None
+    dw_ih = torch.mm(flat.t(), x.reshape(T * B, -1)) if need[3] else None
+    dw_hh = recurrent_weight_grad(d_pre, y, h0, ctx.steps) if need[4] else None
+    db = flat.sum(0) if ctx.has_bias and (need[5] or need[6]) else None
+    return dx, dh, dc, dw_ih, dw_hh, db, own_copy(db), None, None, None

@@ -1,0 +1,118 @@
+r"""One Elman RNN layer, one direction: forward pass and hand-written BPTT.
+
+Forward, per step, with ``f`` = tanh, relu or the logistic sigmoid σ::
+
+    h_t = f(W_hh h_{t-1} + W_ih x_t + b_hh + b_ih)
+
+(the lecture's ``W_xh`` is torch.nn's ``W_ih``; ``b_h = b_ih + b_hh``). All input projections
+``W_ih x_t`` are one matrix product before the time loop.
+
+Backward walks ``t = T … 1`` carrying ``δh``. With ``δh_t = ∂L/∂h_t`` the total derivative
+(the output's own gradient plus what flows back from step t+1)::
+
+    δ_t = δh_t * f'(a_t)            (tanh: 1 - h_t²;  σ: h_t(1 - h_t);  relu: [h_t > 0])
+    δh  ← W_hhᵀ δ_t                  (= δh_t ∂h_t/∂h_{t-1})
+
+so ``∂h_t/∂h_k = Π_{j=k}^{t-1} ∂h_{j+1}/∂h_j = Π_j W_hhᵀ diag f'(a_{j+1})``: a product of
+t-k Jacobians, which vanishes (σ: f' ≤ 1/4) or explodes with the spectrum of W_hh. After the
+sweep: ``∂L/∂W_hh = Σ_t δ_t h_{t-1}ᵀ``, ``∂L/∂W_ih = Σ_t δ_t x_tᵀ``, ``∂L/∂b = Σ_t δ_t``, each
+one matrix product over the stacked time axis.
+"""
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from seqlab.nn.bptt_common import (
+    final_state,
+    own_copy,
+    previous_rows,
+    recurrent_weight_grad,
+    schedule,
+)
+
+NONLINEARITIES = ("tanh", "relu", "sigmoid")
+
+
+class RNNLayerFunction(torch.autograd.Function):
+    """Autograd function of one RNN layer direction over a length-sorted, time-major batch.
+
+    Inputs: ``x`` (T, B, I), ``h0`` (B, H), ``w_ih`` (H, I), ``w_hh`` (H, H), ``b_ih``/``b_hh``
+    (H,) or None, ``nonlinearity``, ``batch_sizes`` (running rows per step), ``reverse``,
+    ``on_state_grads`` (called with ∂L/∂h_t (T, B, H) during backward, or None).
+    Outputs: ``y`` (T, B, H) and ``h_n`` (B, H).
+    """
+
+    @staticmethod
+    def forward(
+        ctx, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, batch_sizes, reverse, on_state_grads
+    ):
+        T, B, _ = x.shape
+        steps = schedule(batch_sizes, reverse)
+        # tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the products
+        # are scaled by 2 for free (addmm's alpha and beta), then σ and an affine map
+        scale = 2.0 if nonlinearity == "tanh" else 1.0
+        activate = _ACTIVATIONS[nonlinearity]
+        # y (T, B, H) starts as every W_ih x_t + b at once; step t turns y[t] into h_t in place
+        flat = x.reshape(T * B, -1)
+        if b_ih is None:
+            y = torch.mm(flat, w_ih.t()).mul_(scale)
+        else:
+            y = torch.addmm(b_ih + b_hh, flat, w_ih.t(), beta=scale, alpha=scale)
+        y = y.view(T, B, -1)
+        w_hh_t = w_hh.t()
+        for s in steps:
+            h_t = y[s.t, : s.active]
+            h_t.addmm_(previous_rows(y, h0, s), w_hh_t, alpha=scale)
+            activate(h_t)
+            if s.active < B:
+                y[s.t, s.active :] = 0  # the sequence has ended: output zero
+        h_n = final_state(y, h0, steps)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, y)
+        ctx.steps, ctx.ragged, ctx.nonlinearity = steps, batch_sizes[-1] < B, nonlinearity
+        ctx.on_state_grads, ctx.has_bias = on_state_grads, b_ih is not None
+        ctx.set_materialize_grads(False)
+        return y, h_n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_n):
+        x, h0, w_ih, w_hh, y = ctx.saved_tensors
+        T, B, H = y.shape
+        d_pre = y.new_zeros(T, B, H) if ctx.ragged else torch.empty_like(y)  # δ_t
+        dh = dh_n.clone() if dh_n is not None else h0.new_zeros(B, H)  # carried δh
+        state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
+        ones = y.new_ones(B, H) if ctx.nonlinearity == "tanh" else None
+        for s in reversed(ctx.steps):
+            n = s.active
+            dh_t = dh[:n]
+            if dy is not None:
+                dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
+            if state_grads is not None:
+                state_grads[s.t, :n] = dh_t
+            d, h = d_pre[s.t, :n], y[s.t, :n]
+            # f'(a_t) written with the output h_t = f(a_t)
+            if ctx.nonlinearity == "tanh":
+                torch.addcmul(ones[:n], h, h, value=-1, out=d)  # 1 - h²
+            elif ctx.nonlinearity == "sigmoid":
+                torch.addcmul(h, h, h, value=-1, out=d)  # h(1 - h)
+            else:
+                torch.gt(h, 0, out=d)  # [h > 0]
+            d.mul_(dh_t)  # δ_t = δh_t * f'(a_t)
+            torch.mm(d, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
+        if state_grads is not None:
+            ctx.on_state_grads(state_grads)
+        flat = d_pre.view(T * B, H)
+        need = ctx.needs_input_grad
+        dx = torch.mm(flat, w_ih).view(T, B, -1) if need[0] else None
+        dw_ih = torch.mm(flat.t(), x.reshape(T * B, -1)) if need[2] else None
+        dw_hh = recurrent_weight_grad(d_pre, y, h0, ctx.steps) if need[3] else None
+        db = flat.sum(0) if ctx.has_bias and (need[4] or need[5]) else None
+        return dx, dh, dw_ih, dw_hh, db, own_copy(db), None, None, None, None
+
+
+def _tanh_from_doubled_(a2: torch.Tensor) -> torch.Tensor:
+    """tanh(a) in place from 2a, as 2σ(2a) − 1."""
+    return a2.sigmoid_().mul_(2).sub_(1)
+
+
+_ACTIVATIONS = {"tanh": _tanh_from_doubled_, "relu": torch.relu_, "sigmoid": torch.sigmoid_}

@@ -1,0 +1,147 @@
+"""Single-step cells `RNNCell`, `LSTMCell`, `GRUCell`: torch.nn's interface, one step of BPTT.
+
+A cell is a layer run for T = 1, so each cell calls the same hand-written autograd function as
+its layer; gradients through a Python loop of cell calls are therefore still hand-written.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from seqlab.nn.base import RNNInputError, check_tensor
+from seqlab.nn.bptt_gru import GRULayerFunction
+from seqlab.nn.bptt_lstm import LSTMLayerFunction
+from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
+
+
+class RNNCellBase(nn.Module):
+    """Parameters ``weight_ih`` (G·H, I), ``weight_hh`` (G·H, H), ``bias_ih``/``bias_hh`` (G·H,)."""
+
+    gate_count: int
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ):
+        super().__init__()
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise RNNInputError(f"{name} must be a positive int, got {value!r}")
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        factory = {"device": device, "dtype": dtype}
+        gate_size = self.gate_count * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(gate_size, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(gate_size, hidden_size, **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(gate_size, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(gate_size, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch.nn's initialisation: every parameter uniform in ±1/√hidden_size."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -bound, bound)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _prepare(self, input, hx, names):
+        """x (1, B, I) and the states, each (B, H); zeros where hx is None."""
+        w = self.weight_ih
+        if not isinstance(input, torch.Tensor) or input.dim() not in (1, 2):
+            got = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
+            raise RNNInputError(f"input must be (B, input_size) or (input_size,), got {got}")
+        check_tensor("input", input, (None,) * (input.dim() - 1) + (self.input_size,), w)
+        batched = input.dim() == 2
+        x = input if batched else input.unsqueeze(0)
+        B = x.shape[0]
+        if hx is None:
+            states = tuple(w.new_zeros(B, self.hidden_size) for _ in names)
+        else:
+            given = hx if len(names) > 1 else (hx,)
+            if len(names) > 1 and (not isinstance(hx, tuple | list) or len(hx) != 2):
+                raise RNNInputError("hx of an LSTMCell must be a tuple (h_0, c_0)")
+            shape = (B, self.hidden_size) if batched else (self.hidden_size,)
+            for name, h in zip(names, given, strict=True):
+                check_tensor(name, h, shape, w)
+            states = tuple(h if batched else h.unsqueeze(0) for h in given)
+        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return x.unsqueeze(0), states, weights, batched
+
+
+class RNNCell(RNNCellBase):
+    """One step of the Elman RNN: ``h' = f(W_ih x + b_ih + W_hh h + b_hh)``, f = tanh|relu|sigmoid.
+
+    Same as ``torch.nn.RNNCell`` plus ``nonlinearity="sigmoid"``. Input (B, I) or (I,); hx
+    (B, H) or None; returns h' (B, H).
+
+    Examples
+    --------
+    >>> import torch
+    >>> RNNCell(3, 4, nonlinearity="relu")(torch.randn(2, 3)).shape
+    torch.Size([2, 4])
+    """
+
+    gate_count = 1
+
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+    ):
+        if nonlinearity not in NONLINEARITIES:
+            raise RNNInputError(
+                f"nonlinearity must be one of {', '.join(NONLINEARITIES)}; got {nonlinearity!r}"
+            )
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, input, hx=None):
+        x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
+        _, h_n = RNNLayerFunction.apply(
+            x, h, *weights, self.nonlinearity, [x.shape[1]], False, None
+        )
+        return h_n if batched else h_n.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gate order i, f, g, o): returns ``(h', c')``, each (B, H).
+
+    Same as ``torch.nn.LSTMCell``. Input (B, I) or (I,); hx a tuple (h, c) or None.
+
+    Examples
+    --------
+    >>> import torch
+    >>> h, c = LSTMCell(3, 4)(torch.randn(2, 3))
+    >>> h.shape, c.shape
+    (torch.Size([2, 4]), torch.Size([2, 4]))
+    """
+
+    gate_count = 4
+
+    def forward(self, input, hx=None):
+        x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
+        _, h_n, c_n, _, _ = LSTMLayerFunction.apply(x, h, c, *weights, [x.shape[1]], False, None)
+        return (h_n, c_n) if batched else (h_n.squeeze(0), c_n.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gate order r, z, n): returns h' (B, H).
+
+    Same as ``torch.nn.GRUCell``. Input (B, I) or (I,); hx (B, H) or None.
+
+    Examples
+    --------
+    >>> import torch
+    >>> GRUCell(3, 4)(torch.randn(2, 3)).shape
+    torch.Size([2, 4])
+    """
+
+    gate_count = 3
+
+    def forward(self, input, hx=None):
+        x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
+        _, h_n, _ = GRULayerFunction.apply(x, h, *weights, [x.shape[1]], False, None)
+        return h_n if batched else h_n.squeeze(0)

@@ -1,0 +1,180 @@
+"""`RNN`, `LSTM` and `GRU`: thin subclasses of `RNNBase` naming the cell and its BPTT function."""
+
+from seqlab.nn.base import RNNBase, RNNInputError
+from seqlab.nn.bptt_gru import GRULayerFunction
+from seqlab.nn.bptt_lstm import LSTMLayerFunction
+from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
+
+_SHARED_DOC = """
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        Features of x_t and of h_t.
+    num_layers : int, default 1
+        Stacked layers; layer k+1 reads the outputs of layer k.
+    bias : bool, default True
+        Use ``b_ih`` and ``b_hh``.
+    batch_first : bool, default False
+        Input and output are (B, T, F) instead of (T, B, F).
+    dropout : float, default 0.0
+        Dropout on the outputs of every layer but the last (training mode only).
+    bidirectional : bool, default False
+        Add a second direction per layer that reads the sequence backwards; outputs are
+        concatenated to 2·hidden_size features.
+    keep_state_grads : bool, default False
+        Record ``∂L/∂h_k`` for every step during ``backward`` (see ``state_grads``).
+
+    Forward
+    -------
+    ``forward(input, hx=None, lengths=None, return_gates=False, keep_state_grads=None)``
+
+    - ``input``: (T, B, input_size), (B, T, input_size) if batch_first, unbatched
+      (T, input_size), or a ``PackedSequence``.
+    - ``lengths``: optional 1-D integer tensor (B,) of true lengths (1 … T) of a padded batch.
+      Outputs at padded positions are zero; final states are taken at each sequence's last step.
+    - ``hx``: initial state(s) (num_layers·num_directions, B, hidden_size); zeros if omitted.
+    - ``return_gates``: also return a dict of per-step activations, each
+      (num_layers·num_directions, T, B, hidden_size), time-major, zero at padded positions.
+    - ``keep_state_grads``: overrides the constructor's flag for this call. After
+      ``loss.backward()``, ``module.state_grads`` is the total derivative ∂L/∂h_k of the top
+      layer's output for every step k, shaped like the (padded) output, taken from the same
+      hand-written backward pass.
+
+    Raises `RNNInputError` (a ValueError) naming the argument for wrong shapes, dtypes, devices,
+    or lengths outside 1 … T.
+"""
+
+
+class RNN(RNNBase):
+    __doc__ = (
+        """Elman RNN: ``h_t = f(W_hh h_{t-1} + W_ih x_t + b_hh + b_ih)``, f = tanh | relu | sigmoid.
+
+    Same constructor, parameters and returns as ``torch.nn.RNN`` (``(output, h_n)``), plus
+    ``nonlinearity="sigmoid"``, which torch.nn lacks. Backward is the hand-written BPTT of
+    ``seqlab.nn.bptt_rnn``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> rnn = RNN(3, 5, nonlinearity="sigmoid")
+    >>> output, h_n = rnn(torch.randn(7, 2, 3), lengths=torch.tensor([7, 4]))
+    >>> output.shape, h_n.shape, bool(output[4:, 1].eq(0).all())
+    (torch.Size([7, 2, 5]), torch.Size([1, 2, 5]), True)
+    """
+        + _SHARED_DOC
+    )
+
+    gate_count = 1
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        keep_state_grads=False,
+        device=None,
+        dtype=None,
+    ):
+        if nonlinearity not in NONLINEARITIES:
+            raise RNNInputError(
+                f"nonlinearity must be one of {', '.join(NONLINEARITIES)}; got {nonlinearity!r}"
+            )
+        self.nonlinearity = nonlinearity
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            keep_state_grads,
+            device,
+            dtype,
+        )
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
+        y, h_n = RNNLayerFunction.apply(
+            x, *states, *weights, self.nonlinearity, batch_sizes, reverse, on_state_grads
+        )
+        return y, (h_n,), {}
+
+
+class LSTM(RNNBase):
+    __doc__ = (
+        """Long short-term memory, torch.nn's gate order i, f, g (= C~), o.
+
+    ``f_t = σ(W_f·[h_{t-1}, x_t] + b_f)``, ``i_t = σ(W_i·[…] + b_i)``,
+    ``C~_t = tanh(W_C·[…] + b_C)``, ``C_t = f_t*C_{t-1} + i_t*C~_t``,
+    ``o_t = σ(W_o·[…] + b_o)``, ``h_t = o_t*tanh(C_t)``.
+
+    Same constructor, parameters and returns as ``torch.nn.LSTM`` (``(output, (h_n, c_n))``,
+    no ``proj_size``). ``return_gates`` yields "i", "f", "g", "o" and the cell states "c".
+    Backward is the hand-written BPTT of ``seqlab.nn.bptt_lstm``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lstm = LSTM(3, 5, batch_first=True)
+    >>> output, (h_n, c_n), gates = lstm(torch.randn(2, 7, 3), return_gates=True)
+    >>> sorted(gates), gates["f"].shape
+    (['c', 'f', 'g', 'i', 'o'], torch.Size([1, 7, 2, 5]))
+    >>> output.shape, c_n.shape
+    (torch.Size([2, 7, 5]), torch.Size([1, 2, 5]))
+    """
+        + _SHARED_DOC
+    )
+
+    gate_count = 4
+    gate_names = ("i", "f", "g", "o", "c")
+    state_count = 2
+
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
+        y, h_n, c_n, gates, cells = LSTMLayerFunction.apply(
+            x, *states, *weights, batch_sizes, reverse, on_state_grads
+        )
+        i, f, g, o = gates.chunk(4, dim=2)
+        return y, (h_n, c_n), {"i": i, "f": f, "g": g, "o": o, "c": cells}
+
+
+class GRU(RNNBase):
+    __doc__ = (
+        """Gated recurrent unit, torch.nn's equations and gate order r, z, n.
+
+    ``r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)``, ``z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1}
+    + b_hz)``, ``n_t = tanh(W_in x_t + b_in + r_t*(W_hn h_{t-1} + b_hn))``,
+    ``h_t = (1 - z_t)*n_t + z_t*h_{t-1}``.
+
+    Same constructor, parameters and returns as ``torch.nn.GRU`` (``(output, h_n)``).
+    ``return_gates`` yields "r", "z", "n". Backward is the hand-written BPTT of
+    ``seqlab.nn.bptt_gru``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gru = GRU(3, 5, num_layers=2, bidirectional=True)
+    >>> output, h_n = gru(torch.randn(7, 2, 3))
+    >>> output.shape, h_n.shape
+    (torch.Size([7, 2, 10]), torch.Size([4, 2, 5]))
+    """
+        + _SHARED_DOC
+    )
+
+    gate_count = 3
+    gate_names = ("r", "z", "n")
+
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
+        y, h_n, gates = GRULayerFunction.apply(
+            x, *states, *weights, batch_sizes, reverse, on_state_grads
+        )
+        r, z, n = gates.chunk(3, dim=2)
+        return y, (h_n,), {"r": r, "z": z, "n": n}

@@ -1,0 +1,232 @@
+"""word2vec: learning on a corpus with a known answer, determinism, tables, bad input."""
+
+import numpy as np
+import pytest
+
+from seqlab.embeddings.training import EmptyCorpusError, TrainingDivergedError
+from seqlab.embeddings.word2vec import (
+    Word2Vec,
+    huffman_codes,
+    negative_table,
+    subsample_thresholds,
+)
+from seqlab.text.reader import TextDecodeError
+
+
+def paired_corpus(n_sentences=1500, topics=12, noise=40, seed=0):
+    """Sentences about one topic k: three of its four words t<k>_<i> among noise words. Words of
+    a topic share their contexts, so their vectors end up closest to each other."""
+    rng = np.random.default_rng(seed)
+    sentences = []
+    for _ in range(n_sentences):
+        k = rng.integers(topics)
+        words = [f"t{k}_{i}" for i in rng.permutation(4)[:3]]
+        words += [f"n{j}" for j in rng.integers(noise, size=3)]
+        rng.shuffle(words)
+        sentences.append(words)
+    return sentences
+
+
+def pair_accuracy(wv, topics=12):
+    """Share of topic words whose nearest other topic word is of the same topic."""
+    words = [f"t{k}_{i}" for k in range(topics) for i in range(4)]
+    unit = np.stack([wv.get_vector(w, norm=True) for w in words])
+    scores = unit @ unit.T
+    np.fill_diagonal(scores, -np.inf)
+    return np.mean(np.argmax(scores, axis=1) // 4 == np.arange(len(words)) // 4)
+
+
+@pytest.mark.parametrize(
+    "algo,hs,negative,shared",
+    [
+        ("skipgram", False, 5, True),
+        ("skipgram", False, 5, False),
+        ("cbow", False, 5, True),
+        ("skipgram", True, 0, True),
+        ("cbow", True, 0, True),
+    ],
+)
+def test_learns_pairs_and_lowers_the_loss(algo, hs, negative, shared):
+    model = Word2Vec(
+        algo,
+        shared_negatives=shared,
+        vector_size=24,
+        window=3,
+        hs=hs,
+        negative=negative,
+        sample=0,
+        min_count=1,
+        epochs=8,
+        workers=1,
+        seed=2,
+        alpha=0.05,
+    )
+    wv = model.train(paired_corpus(), progress=False)
+    assert model.loss_history[-1] < model.loss_history[0]
+    assert pair_accuracy(wv) >= 0.9
+    related = np.mean([wv.similarity(f"t{k}_0", f"t{k}_1") for k in range(12)])
+    unrelated = np.mean([wv.similarity(f"t{k}_0", f"t{(k + 1) % 12}_1") for k in range(12)])
+    assert related > unrelated + 0.2
+
+
+def test_loss_is_the_negative_sampling_objective_at_start():
+    # Outputs start at zero, so every logistic term starts at -log sigmoid(0) = log 2 and an
+    # example with 1 target + K noise words costs (K + 1) log 2; the first epoch is below it.
+    model = Word2Vec(
+        vector_size=8, negative=3, min_count=1, epochs=1, workers=1, alpha=1e-6, min_alpha=1e-6
+    )
+    model.train(paired_corpus(200), progress=False)
+    assert model.loss_history[0] == pytest.approx(4 * np.log(2), rel=1e-3)
+
+
+def test_one_worker_is_bit_identical_and_seed_matters():
+    corpus = paired_corpus(400)
+    runs = [
+        Word2Vec(vector_size=16, min_count=1, epochs=2, workers=1, seed=s, hs=True)
+        .train(corpus, progress=False)
+        .vectors
+        for s in (5, 5, 6)
+    ]
+    assert np.array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_two_workers_train_every_sentence():
+    model = Word2Vec("cbow", vector_size=16, min_count=1, sample=0, epochs=6, workers=2)
+    wv = model.train(paired_corpus(), progress=False)
+    assert pair_accuracy(wv) >= 0.9
+
+
+def test_file_corpus_and_vocabulary_limits(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(s) for s in paired_corpus(300)) + "\n", encoding="utf-8")
+    wv = Word2Vec(vector_size=8, min_count=1, max_vocab=10, epochs=1, workers=1).train(
+        path, progress=False
+    )
+    assert len(wv) == 10
+    assert wv.counts.tolist() == sorted(wv.counts.tolist(), reverse=True)
+
+
+def test_huffman_codes_are_a_prefix_free_tree():
+    counts = np.array([50, 30, 10, 5, 3, 1, 1])
+    points, codes, lens = huffman_codes(counts)
+    paths = {tuple(codes[w, : lens[w]]) for w in range(len(counts))}
+    assert len(paths) == len(counts)
+    for p in paths:
+        assert not any(q != p and q[: len(p)] == p for q in paths)
+    assert np.all(points[:, 0][lens > 0] == len(counts) - 2)  # every path starts at the root
+    assert lens[0] <= lens[-1]  # frequent words get shorter codes
+    # Kraft equality of a full binary tree
+    assert sum(2.0**-lens) == pytest.approx(1.0)
+
+
+def test_sampling_tables():
+    keep = subsample_thresholds(np.array([10_000, 100, 1]), 1e-3)
+    assert keep[0] < keep[1] <= 2**32 and keep[2] == 2**32
+    assert np.all(subsample_thresholds(np.array([5, 1]), 0) == 2**32)
+    table = negative_table(np.array([81, 16, 1]), 0.75, np.random.default_rng(0))
+    share = np.bincount(table) / len(table)
+    assert share == pytest.approx(np.array([27, 8, 1]) / 36, abs=1e-3)
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n", encoding="utf-8")
+    with pytest.raises(EmptyCorpusError, match="no tokens"):
+        Word2Vec().train(empty, progress=False)
+    with pytest.raises(EmptyCorpusError):
+        Word2Vec().train([], progress=False)
+
+
+def test_min_count_removing_every_word_names_the_fix():
+    with pytest.raises(EmptyCorpusError, match="lower min_freq"):
+        Word2Vec(min_count=5).train([["a", "b", "a"]], progress=False)
+
+
+def test_a_single_word_vocabulary_is_refused():
+    with pytest.raises(EmptyCorpusError, match="at least 2 distinct words"):
+        Word2Vec(min_count=1).train([["same", "same", "same"]], progress=False)
+
+
+def test_non_utf8_corpus_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"good words \xff\xfe more words\n")
+    with pytest.raises(TextDecodeError, match=r"bad\.txt"):
+        Word2Vec(min_count=1).train(bad, progress=False)
+
+
+def test_exploding_learning_rate_is_named():
+    with pytest.raises(TrainingDivergedError, match="alpha="):
+        Word2Vec(vector_size=8, min_count=1, epochs=3, workers=1, alpha=1e30, sample=0).train(
+            paired_corpus(300), progress=False
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"algo": "glove"}, {"window": 0}, {"negative": 0}, {"vector_size": 2.5}, {"sample": -1}],
+)
+def test_invalid_settings(kwargs):
+    with pytest.raises(ValueError):
+        Word2Vec(**kwargs)
+
+
+def reference_hs_epoch(algo, sentence, syn0, syn1, points, codes, lens, alpha):
+    """word2vec's hierarchical-softmax updates written out in NumPy (window 1, no sampling)."""
+
+    def path_step(h, word, neu1e):
+        for j in range(lens[word]):
+            node = points[word, j]
+            f = h @ syn1[node]
+            g = (1 - codes[word, j] - 1 / (1 + np.exp(-f))) * alpha
+            neu1e += g * syn1[node]
+            syn1[node] += g * h
+
+    for pos, word in enumerate(sentence):
+        context = [sentence[c] for c in (pos - 1, pos + 1) if 0 <= c < len(sentence)]
+        if algo == "skipgram":
+            for c in context:
+                neu1e = np.zeros_like(syn0[c])
+                path_step(syn0[c].copy(), word, neu1e)
+                syn0[c] += neu1e
+        else:
+            neu1e = np.zeros(syn0.shape[1])
+            path_step(syn0[context].mean(axis=0), word, neu1e)
+            for c in context:
+                syn0[c] += neu1e
+
+
+@pytest.mark.parametrize("algo", ["skipgram", "cbow"])
+def test_kernel_matches_the_reference_equations(algo):
+    sentence = [["a", "b", "c", "a", "d", "b", "a"]]
+    model = Word2Vec(
+        algo,
+        vector_size=6,
+        window=1,
+        hs=True,
+        negative=0,
+        sample=0,
+        min_count=1,
+        epochs=1,
+        workers=1,
+        alpha=0.5,
+        min_alpha=0.5,
+    )
+    from seqlab.embeddings.training import prepare_corpus
+
+    corpus = prepare_corpus(sentence, 1)
+    model._setup(corpus)
+    syn0 = model._syn0.astype(np.float64)
+    syn1 = model._syn1.astype(np.float64)
+    syn1[:] = np.random.default_rng(0).normal(0, 0.3, syn1.shape)  # non-zero outputs
+    model._syn1[:] = syn1
+    start = syn0.copy()
+    model._setup = lambda corpus: None  # keep the weights set above
+    model.train(corpus, progress=False)
+    reference_hs_epoch(
+        algo, corpus.ids.tolist(), syn0, syn1, model._points, model._codes, model._code_lens, 0.5
+    )
+    assert np.abs(syn0 - start).max() > 0.05  # the updates are large enough to check
+    # the kernel reads sigmoid from a 4096-bin table: agreement to ~1e-3 of the step size
+    np.testing.assert_allclose(model._syn0, syn0, atol=2e-3)
+    np.testing.assert_allclose(model._syn1, syn1, atol=2e-3)
