@@ -1,15 +1,15 @@
 """Embedding trainers side by side: seqlab vs gensim 4.4 (word2vec) and the fasttext package.
 
 Every trainer reads the same tokenized corpus (``wiki_text8``, or ``text8`` when available) with
-the same hyperparameters: 100 dimensions, window 5, 5 negatives, sample 1e-3, min_count 5,
-5 epochs, 2 workers. Rows are run interleaved (seqlab, then its peer, per algorithm) so that
-load on the shared machine hits both alike. For each: training wall time, raw words/s
-(corpus tokens x epochs / training time), Google analogy accuracy (restrict_vocab 30000, 3CosAdd;
-questions answered printed), WordSim-353 and SimLex-999 Spearman rho. ``ratio`` = seqlab words/s
-/ peer words/s (> 1: seqlab faster). GloVe (no peer installed; compare its analogy accuracy with
-the skip-gram row) runs 20 epochs (``--glove-epochs``), window 10, alpha 0.75, one row for
-x_max 100 (the paper's) and one for x_max 10 (GloVe's text8 demo); its time includes counting
-the co-occurrence matrix, and its words/s = tokens x its epochs / time.
+the same hyperparameters: 100 dimensions, window 5, 5 negatives, sample 1e-3, min_count 5, 5
+epochs, 2 workers. Rows are run interleaved (seqlab, then its peer, per algorithm) so that load on
+the shared machine hits both alike. For each: training wall time, raw words/s (corpus tokens x
+epochs / training time), Google analogy accuracy (restrict_vocab 30000 of one shared word order,
+3CosAdd; questions answered printed), WordSim-353 and SimLex-999 Spearman rho. ``ratio`` = seqlab
+words/s / peer words/s (> 1: seqlab faster). GloVe (no peer installed; compare its analogy accuracy
+with the skip-gram row) runs 20 epochs (``--glove-epochs``), window 10, alpha 0.75, one row for
+x_max 100 (the paper's) and one for x_max 10 (GloVe's text8 demo); its time includes counting the
+co-occurrence matrix, and its words/s = tokens x its epochs / time.
 
 Usage::
 

@@ -34,7 +34,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs: Any) 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = _temporary_beside(path)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
@@ -55,7 +55,7 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = _temporary_beside(path)
     os.close(fd)
     try:
         save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp)
@@ -77,6 +77,19 @@ def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     if not meta_file.is_file():
         raise FileNotFoundError(f"{meta_file}: missing JSON sidecar of {path}")
     return load_file(str(path)), json.loads(meta_file.read_text(encoding="utf-8"))
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder (same file system, so the rename is atomic).
+
+    ``mkstemp`` creates it readable by the owner only; the finished file should carry the usual
+    permissions (0666 less the umask), as if it had been opened directly.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, tmp
 
 
 def meta_path(path: str | os.PathLike) -> Path:

@@ -10,6 +10,7 @@ from seqlab.embeddings.torch_trainers import (
     TorchFastText,
     TorchGloVe,
     TorchWord2Vec,
+    UnsupportedSettingError,
     resolve_device,
 )
 from seqlab.embeddings.training import CheckpointMismatchError, TrainingDivergedError
@@ -50,7 +51,7 @@ TRAINERS = {
     "glove": lambda **kw: TorchGloVe(**({"window": 3, "batch_size": 256} | kw)),
 }
 COMMON = {"vector_size": 16, "min_count": 1, "epochs": 8, "device": "cpu"}
-W2V = {"sample": 0, "batch_size": 64, "window": 3}
+W2V = {"sample": 0, "batch_size": 8, "window": 3}
 
 
 def make(name, **kwargs):
@@ -106,6 +107,34 @@ def test_divergence_names_the_learning_rate(name, setting):
 def test_empty_corpus_is_a_clear_error(name):
     with pytest.raises(EmptyCorpusError):
         make(name, min_count=5).train([["once"], ["only"]], progress=False)
+
+
+@pytest.mark.parametrize(
+    ("trainer", "kwargs", "message"),
+    [
+        (TorchWord2Vec, {"hs": True}, "hs=True .*negative sampling.*Word2Vec"),
+        (TorchWord2Vec, {"workers": 4}, "workers=4 .*batch_size"),
+        (TorchFastText, {"shared_negatives": True}, "shared_negatives=True .*FastText"),
+        (TorchGloVe, {"workers": 2}, "workers=2 .*GloVe"),
+    ],
+)
+def test_cpu_only_arguments_are_refused_not_ignored(trainer, kwargs, message):
+    with pytest.raises(UnsupportedSettingError, match=message):
+        trainer(device="cpu", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("trainer", "kwargs", "message"),
+    [
+        (TorchWord2Vec, {"sample": -1}, "sample"),
+        (TorchFastText, {"minn": 5, "maxn": 3}, "minn"),
+        (TorchGloVe, {"window": 0}, "window=0"),
+        (TorchGloVe, {"batch_size": 0}, "batch_size=0"),
+    ],
+)
+def test_bad_arguments_fail_as_in_the_cpu_trainers(trainer, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        trainer(device="cpu", **kwargs)
 
 
 def test_cuda_request_without_cuda_is_a_clear_error():

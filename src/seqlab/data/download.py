@@ -28,6 +28,7 @@ from seqlab.data.errors import (
     IncompleteDownloadError,
 )
 from seqlab.data.spec import Checksum, Member, RemoteArchive, RemoteFile
+from seqlab.io import atomic_write
 
 CHUNK = 1 << 20
 TIMEOUT_S = 30
@@ -66,13 +67,9 @@ def download(
     """
     expected = Checksum.parse(checksum) if checksum else None
     digest = expected.hasher() if expected else None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for url in _progress_over(urls, dataset, progress):
-                _stream(url, out, digest, dataset, progress and len(urls) == 1)
+    with atomic_write(target, "wb") as out:
+        for url in _progress_over(urls, dataset, progress):
+            _stream(url, out, digest, dataset, progress and len(urls) == 1)
         if expected and digest.hexdigest() != expected.hexdigest:
             raise ChecksumError(
                 f"{dataset}: {urls[0]} downloaded, but its {expected.algorithm} is "
@@ -81,10 +78,6 @@ def download(
                 f"`seqlab data fetch {dataset}`, or place a verified copy under "
                 f"$SEQLAB_DATA/{dataset}/."
             )
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return target
 
 

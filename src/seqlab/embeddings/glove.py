@@ -172,24 +172,18 @@ class GloVe:
         seed: int = 1,
         memory_limit: int = 2 << 30,
     ):
-        positive_ints = {
-            "vector_size": vector_size,
-            "epochs": epochs,
-            "min_count": min_count,
-            "workers": workers,
-        }
-        for name, value in positive_ints.items():
-            if value < 1:
-                raise ValueError(f"{name}={value}: pass a positive integer")
-        positive = {
-            "x_max": x_max,
-            "alpha": alpha,
-            "learning_rate": learning_rate,
-            "grad_clip": grad_clip,
-        }
-        for name, value in positive.items():
-            if not value > 0:
-                raise ValueError(f"{name}={value}: pass a positive number")
+        for name, value, kind in (
+            ("vector_size", vector_size, "integer"),
+            ("epochs", epochs, "integer"),
+            ("min_count", min_count, "integer"),
+            ("workers", workers, "integer"),
+            ("x_max", x_max, "number"),
+            ("alpha", alpha, "number"),
+            ("learning_rate", learning_rate, "number"),
+            ("grad_clip", grad_clip, "number"),
+        ):
+            if not value > 0 or (kind == "integer" and int(value) != value):
+                raise ValueError(f"{name}={value}: pass a positive {kind}")
         if not 1 <= window <= MAX_WINDOW:
             raise ValueError(f"window={window}: pass a window between 1 and {MAX_WINDOW}")
         self.vector_size = vector_size
@@ -210,7 +204,7 @@ class GloVe:
         self.train_seconds = 0.0
         self.wv: KeyedVectors | None = None
 
-    def _settings(self) -> dict:
+    def hyperparameters(self) -> dict:
         """Everything that changes the result; a checkpoint must match it to be resumed."""
         return {
             "algorithm": "glove",
@@ -290,6 +284,28 @@ class GloVe:
                 "give a corpus with sentences of at least two in-vocabulary words"
             )
         words = list(words)
+        expect = {"settings": self.hyperparameters(), "fingerprint": _fingerprint(X, words)}
+        self.loss_history, self.train_seconds = [], 0.0
+        self.wv = KeyedVectors(words, self._fit(X, checkpoint, expect, progress), counts)
+        return self.wv
+
+    def _resume(self, checkpoint, expect: dict, params: dict) -> tuple[dict, int]:
+        """``(params, epochs done)`` from ``checkpoint`` when it exists (and its loss history),
+        else ``(params, 0)``."""
+        stored = load_checkpoint(checkpoint, expect) if checkpoint is not None else None
+        if stored is None:
+            return params, 0
+        arrays, meta = stored
+        self.loss_history = list(meta["loss_history"])
+        params = {name: np.ascontiguousarray(arrays[name]) for name in params}
+        return params, int(meta["epochs_done"])
+
+    def _fit(self, X: Cooccurrence, checkpoint, expect: dict, progress: bool) -> np.ndarray:
+        """The epochs, by Hogwild threads on the CPU; returns ``W + C`` (V, d).
+
+        A subclass that trains elsewhere (:class:`~seqlab.embeddings.torch_trainers.TorchGloVe`)
+        overrides this step only.
+        """
         V, d = X.n_words, self.vector_size
         rng = np.random.default_rng(self.seed)
         # One seeded permutation of the entries (as GloVe's shuffle tool), see module docstring.
@@ -298,20 +314,7 @@ class GloVe:
         log_x, weight = np.empty(X.nnz, np.float32), np.empty(X.nnz, np.float32)
         _loss_weights(X.values[perm], self.x_max, self.alpha, log_x, weight)
         del perm
-
-        # glove.c: uniform in [-0.5, 0.5) / d for vectors and biases; AdaGrad sums start at 1.
-        shapes = {"W": (V, d), "C": (V, d), "bw": (V,), "bc": (V,)}
-        params = {name: (rng.random(shape, np.float32) - 0.5) / d for name, shape in shapes.items()}
-        params |= {f"g{name}": np.ones_like(params[name]) for name in shapes}
-        expect = {"settings": self._settings(), "fingerprint": _fingerprint(X, words)}
-        self.loss_history, self.train_seconds = [], 0.0
-        first_epoch = 0
-        stored = load_checkpoint(checkpoint, expect) if checkpoint is not None else None
-        if stored is not None:
-            arrays, meta = stored
-            params = {name: np.ascontiguousarray(arrays[name]) for name in params}
-            self.loss_history = list(meta["loss_history"])
-            first_epoch = int(meta["epochs_done"])
+        params, first_epoch = self._resume(checkpoint, expect, initial_parameters(rng, V, d))
 
         from tqdm.auto import tqdm
 
@@ -348,8 +351,15 @@ class GloVe:
                 if checkpoint is not None:
                     meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
                     save_checkpoint(checkpoint, params, meta)
-        self.wv = KeyedVectors(words, params["W"] + params["C"], counts)
-        return self.wv
+        return params["W"] + params["C"]
+
+
+def initial_parameters(rng: np.random.Generator, n_words: int, d: int) -> dict[str, np.ndarray]:
+    """glove.c's start: ``W, C`` (V, d) and ``bw, bc`` (V,) uniform in ``[-0.5, 0.5) / d``,
+    their AdaGrad sums ``gW, gC, gbw, gbc`` at 1 (float32)."""
+    shapes = {"W": (n_words, d), "C": (n_words, d), "bw": (n_words,), "bc": (n_words,)}
+    params = {name: (rng.random(shape, np.float32) - 0.5) / d for name, shape in shapes.items()}
+    return params | {f"g{name}": np.ones_like(params[name]) for name in shapes}
 
 
 def _job(blocks, rows, cols, log_x, weight, params, model, totals):

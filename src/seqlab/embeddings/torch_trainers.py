@@ -2,7 +2,14 @@
 
 The same objectives as the numba trainers (:mod:`~seqlab.embeddings.word2vec`,
 :mod:`~seqlab.embeddings.fasttext`, :mod:`~seqlab.embeddings.glove`), reorganised for a device
-that wants thousands of examples per step:
+that wants thousands of examples per step. Each one subclasses its CPU trainer (as torch.nn's
+RNN subclasses own no weight layout of their own): ``TorchWord2Vec(Word2Vec)``,
+``TorchFastText(TorchWord2Vec, FastText)``, ``TorchGloVe(GloVe)``. The CPU class checks and
+stores the arguments, owns the checkpointed settings, the input-row layout, the initial GloVe
+parameters and the returned vectors; the subclass adds ``device`` and ``batch_size``, replaces
+the epochs, and refuses CPU-only arguments (``workers``, ``hs``...) with
+:class:`UnsupportedSettingError` instead of ignoring them.
+
 
 - word2vec / fastText: a minibatch is ``B`` centre tokens of the subsampled corpus, every
   (centre, context) pair inside each centre's randomly shrunk window (``P`` pairs) and ``K``
@@ -17,10 +24,11 @@ How the parameters are updated (the issue's "document which"): no autograd and n
 object. Each step computes the gradients by hand, from the same formulas as the CPU kernels,
 and applies them with ``Tensor.index_add_`` to the touched rows only: sparse SGD with
 word2vec's linearly decaying learning rate, and for GloVe sparse AdaGrad (squared-gradient
-sums kept per coordinate, as glove.c). Updates of a row that occurs several times in a batch
-add up, as Hogwild threads would apply them one after the other, but computed from the same
-pre-step values. That is the price of batching; it keeps every step one gather, a few dense
-products and one scatter per matrix, which is what a GPU is fast at.
+sums kept per coordinate, as glove.c). The steps aimed at a row that occurs several times in a
+batch are averaged (:func:`add_mean`), not summed: they are all computed from the same pre-step
+values, and summing them made frequent words diverge on text8. That is the price of batching;
+it keeps every step one gather, a few dense products and one scatter per matrix, which is what
+a GPU is fast at.
 
 ``device=None`` picks CUDA when available. Tests run these trainers on the CPU with tiny data;
 on the CPU the numba trainers are the faster choice.
@@ -30,12 +38,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from seqlab.embeddings.cooccurrence import MAX_WINDOW, count_cooccurrences
+from seqlab.embeddings.cooccurrence import Cooccurrence
+from seqlab.embeddings.fasttext import FastText
+from seqlab.embeddings.glove import GloVe, initial_parameters
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import (
     Corpus,
@@ -44,6 +55,15 @@ from seqlab.embeddings.training import (
     prepare_corpus,
     save_checkpoint,
 )
+from seqlab.embeddings.word2vec import Word2Vec, negative_table, subsample_thresholds
+
+
+class UnsupportedSettingError(ValueError):
+    """An argument of the CPU trainer that its PyTorch subclass cannot honour."""
+
+
+#: ``workers`` of the CPU trainers: threads have no meaning for one device.
+_ONE_STREAM = (1, "one batched device stream replaces the threads: raise batch_size instead")
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -56,6 +76,47 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
             f"device={str(device)!r} but PyTorch sees no CUDA device; use device='cpu'"
         )
     return device
+
+
+def cpu_only_arguments(trainer: str, given: dict, fixed: dict[str, tuple[object, str]]) -> dict:
+    """The values the PyTorch ``trainer`` fixes for its CPU base class's arguments ``fixed``
+    (name -> (value, why)); another value in ``given`` is an error, never silently ignored.
+
+    Examples
+    --------
+    >>> cpu_only_arguments("TorchGloVe", {"workers": 1}, {"workers": (1, "one device")})
+    {'workers': 1}
+    >>> cpu_only_arguments("TorchGloVe", {"workers": 4}, {"workers": (1, "one device")})
+    Traceback (most recent call last):
+    ...
+    seqlab.embeddings.torch_trainers.UnsupportedSettingError: TorchGloVe does not take workers=4 ...
+    """
+    for name, (value, why) in fixed.items():
+        if name in given and given[name] != value:
+            raise UnsupportedSettingError(
+                f"{trainer} does not take {name}={given[name]!r} ({why}): leave {name} out, or "
+                f"train with the CPU trainer {trainer.removeprefix('Torch')}"
+            )
+    return {name: value for name, (value, _) in fixed.items()}
+
+
+def positive_int(name: str, value: int) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` when it is not a positive integer."""
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name}={value!r}: pass a positive integer")
+    return int(value)
+
+
+def add_mean(table: torch.Tensor, rows: torch.Tensor, steps: torch.Tensor) -> None:
+    """``table[r] += mean of the steps aimed at row r`` in this batch (rows (N,), steps (N, ...)).
+
+    Averaging, not summing, the steps of a row repeated in one batch: with sums, a frequent word
+    drawn hundreds of times per batch as a negative takes hundreds of steps computed from the
+    same stale value and diverges (seen on text8 at batch 4096).
+    """
+    counts = torch.bincount(rows, minlength=len(table)).clamp_(min=1)  # (len(table),)
+    scale = (1.0 / counts[rows]).to(steps.dtype).view(-1, *([1] * (steps.dim() - 1)))
+    table.index_add_(0, rows, steps * scale)
 
 
 def _generator(device: torch.device, seed: int, epoch: int) -> torch.Generator:
@@ -80,21 +141,23 @@ def _progress(total: int, initial: int, desc: str, unit: str, enabled: bool):
     )
 
 
-class TorchWord2Vec:
-    """word2vec with negative sampling on a PyTorch device (see :class:`Word2Vec`).
+class TorchWord2Vec(Word2Vec):
+    """word2vec with negative sampling on a PyTorch device: a :class:`Word2Vec` whose epochs
+    run as batched tensor steps.
 
     Parameters
     ----------
-    algo : {"skipgram", "cbow"}
-        Or gensim's ``sg=True/False``.
-    vector_size, window, negative, sample, min_count, max_vocab, epochs, alpha, min_alpha, seed,
-    ns_exponent
-        As :class:`~seqlab.embeddings.Word2Vec` (``alpha``: initial learning rate, default
-        0.025 for skip-gram and 0.05 for CBOW, decaying linearly to ``min_alpha``).
+    algo, vector_size, window, negative, sample, min_count, max_vocab, epochs, alpha, min_alpha,
+    seed, sg, ns_exponent
+        As :class:`~seqlab.embeddings.Word2Vec`, which checks and stores them.
     batch_size : int
         Centre tokens per step (``B``); pairs per step are about ``B * window``.
     device : str or torch.device, optional
         ``"cuda"``, ``"cpu"``...; ``None`` takes CUDA when available.
+
+    ``hs=True``, ``shared_negatives=True`` and ``workers`` other than 1 raise
+    :class:`UnsupportedSettingError`: only negative sampling is batched, its negatives are drawn
+    per (context, centre) pair, and one device stream replaces the worker threads.
 
     Attributes
     ----------
@@ -111,83 +174,29 @@ class TorchWord2Vec:
     (6, 16)
     """
 
+    #: Word2Vec arguments this trainer fixes: name -> (value, why no other value works).
+    CPU_ONLY: ClassVar[dict[str, tuple[object, str]]] = {
+        "hs": (False, "only negative sampling runs batched on the device"),
+        "shared_negatives": (False, "negatives are drawn for every (context, centre) pair"),
+        "workers": _ONE_STREAM,
+    }
+
     def __init__(
         self,
         algo: str = "skipgram",
-        vector_size: int = 100,
-        window: int = 5,
-        negative: int = 5,
-        sample: float = 1e-3,
-        min_count: int = 5,
-        max_vocab: int | None = None,
-        epochs: int = 5,
-        alpha: float | None = None,
-        min_alpha: float = 1e-4,
+        *,
         batch_size: int = 4096,
-        seed: int = 1,
         device: str | torch.device | None = None,
-        sg: bool | None = None,
-        ns_exponent: float = 0.75,
+        **kwargs,
     ):
-        if sg is not None:
-            algo = "skipgram" if sg else "cbow"
-        if algo not in ("skipgram", "cbow"):
-            raise ValueError(f"algo must be 'skipgram' or 'cbow', got {algo!r}")
-        for name, value in [
-            ("vector_size", vector_size),
-            ("window", window),
-            ("negative", negative),
-            ("min_count", min_count),
-            ("epochs", epochs),
-            ("batch_size", batch_size),
-        ]:
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.algo = algo
-        self.vector_size = int(vector_size)
-        self.window = int(window)
-        self.negative = int(negative)
-        self.sample = float(sample)
-        self.min_count = int(min_count)
-        self.max_vocab = max_vocab
-        self.epochs = int(epochs)
-        self.alpha = float(alpha if alpha is not None else self._default_alpha())
-        self.min_alpha = float(min_alpha)
-        self.batch_size = int(batch_size)
-        self.seed = int(seed)
+        fixed = cpu_only_arguments(type(self).__name__, kwargs, self.CPU_ONLY)
+        super().__init__(algo, **(kwargs | fixed))
+        self.batch_size = positive_int("batch_size", batch_size)
         self.device = resolve_device(device)
-        self.ns_exponent = float(ns_exponent)
-        self.loss_history: list[float] = []
-        self.train_seconds = 0.0
-        self.wv: KeyedVectors | None = None
-
-    def _default_alpha(self) -> float:
-        return 0.025 if self.algo == "skipgram" else 0.05
 
     def hyperparameters(self) -> dict:
-        """Everything that changes the result; a checkpoint must match it to be resumed."""
-        return {
-            "trainer": type(self).__name__,
-            "algo": self.algo,
-            "vector_size": self.vector_size,
-            "window": self.window,
-            "negative": self.negative,
-            "sample": self.sample,
-            "alpha": self.alpha,
-            "min_alpha": self.min_alpha,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-            "ns_exponent": self.ns_exponent,
-        }
-
-    # ------------------------------------------------------------------ input rows
-    def _input_rows(self, corpus: Corpus) -> tuple[int, np.ndarray, np.ndarray]:
-        """``(n_rows, sub_ptr, sub_idx)``: word ``w`` reads ``sub_idx[sub_ptr[w]:sub_ptr[w+1]]``."""
-        n = len(corpus.vocab)
-        return n, np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64)
-
-    def _keyed_vectors(self, corpus: Corpus, syn0: np.ndarray) -> KeyedVectors:
-        return KeyedVectors(corpus.vocab.itos, syn0[: len(corpus.vocab)], corpus.vocab.counts)
+        """Word2Vec's, plus ``batch_size`` (it changes the result); stored in checkpoints."""
+        return {**super().hyperparameters(), "batch_size": self.batch_size}
 
     # ------------------------------------------------------------------ training
     def train(
@@ -195,20 +204,23 @@ class TorchWord2Vec:
         corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus,
         checkpoint: str | os.PathLike | None = None,
         progress: bool = True,
+        callbacks: Sequence[Callable[[Word2Vec, int, float], None]] = (),
     ) -> KeyedVectors:
         """Train on ``corpus`` (path, token lists or prepared Corpus); return the vectors.
 
-        ``checkpoint``: saved after every epoch (safetensors + JSON, atomic); an existing one
-        is resumed. Raises ``EmptyCorpusError`` for an empty corpus or one that ``min_count``
-        empties, and ``TrainingDivergedError`` (naming ``alpha``) when the loss turns NaN.
+        As :meth:`Word2Vec.train`: ``checkpoint`` is saved after every epoch (safetensors +
+        JSON, atomic) and an existing one is resumed; ``callbacks`` run after every epoch.
+        Raises ``EmptyCorpusError`` for an empty corpus or one that ``min_count`` empties, and
+        ``TrainingDivergedError`` (naming ``alpha``) when the loss turns NaN.
         """
-        from seqlab.embeddings.word2vec import negative_table, subsample_thresholds
-
         if not isinstance(corpus, Corpus):
             corpus = prepare_corpus(corpus, self.min_count, self.max_vocab)
         dev, d = self.device, self.vector_size
         V = len(corpus.vocab)
-        n_rows, sub_ptr, sub_idx = self._input_rows(corpus)
+        # The base class's input-row layout (fastText: own row + n-gram rows), kept for
+        # _keyed_vectors; sub_ptr, sub_idx (int32) as Word2Vec._input_rows documents.
+        n_rows, self._sub_ptr, self._sub_idx = self._input_rows(corpus)
+        sub_ptr, sub_idx = self._sub_ptr.astype(np.int64), self._sub_idx.astype(np.int64)
         lens = np.diff(sub_ptr)
         # (V, S) padded input rows of each word; padding points one past the last row.
         rows = np.full((V, int(lens.max())), n_rows, np.int64)
@@ -227,7 +239,11 @@ class TorchWord2Vec:
         syn0[n_rows] = 0  # the padding row
         syn1 = torch.zeros((V, d), dtype=torch.float32, device=dev)
 
-        expect = {"hyperparameters": self.hyperparameters(), "corpus": corpus.fingerprint}
+        expect = {
+            "model": type(self).__name__,
+            "corpus": corpus.fingerprint,
+            "hyperparameters": self.hyperparameters(),
+        }
         first_epoch = 0
         self.loss_history, self.train_seconds = [], 0.0
         stored = load_checkpoint(checkpoint, expect) if checkpoint is not None else None
@@ -275,9 +291,11 @@ class TorchWord2Vec:
                     arrays = {"syn0": syn0.cpu().numpy(), "syn1": syn1.cpu().numpy()}
                     meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
                     save_checkpoint(checkpoint, arrays, meta)
-        vectors = self._inputs(syn0, torch.arange(V, device=dev)).cpu().numpy()
+                for callback in callbacks:
+                    callback(self, epoch + 1, loss)
+        # (n_rows, d) input rows back on the host: the base class turns them into word vectors.
         self._syn0 = syn0[:n_rows].cpu().numpy()
-        self.wv = self._keyed_vectors(corpus, vectors)
+        self.wv = self._keyed_vectors(corpus)
         return self.wv
 
     def _step(self, words, sents, a, b, syn0, syn1, neg_table, lr, g):
@@ -318,10 +336,11 @@ class TorchWord2Vec:
         g_pos = (1 - torch.sigmoid(s_pos)) * lr  # (P,)
         g_neg = -torch.sigmoid(s_neg) * lr * (negs != target[:, None])  # (P, K): skip the target
         grad_h = g_pos[:, None] * u_pos + (g_neg.unsqueeze(-1) * u_neg).sum(1)  # (P, d)
-        syn1.index_add_(0, target, g_pos[:, None] * h)
-        syn1.index_add_(
-            0, negs.reshape(-1), (g_neg.unsqueeze(-1) * h.unsqueeze(1)).reshape(-1, h.shape[1])
+        out_rows = torch.cat([target, negs.reshape(-1)])  # (P + P*K,)
+        out_steps = torch.cat(
+            [g_pos[:, None] * h, (g_neg.unsqueeze(-1) * h.unsqueeze(1)).flatten(0, 1)]
         )
+        add_mean(syn1, out_rows, out_steps)
         if self.algo == "skipgram":
             grad_v = torch.zeros_like(v).index_add_(0, b_idx, grad_h)  # (B, d) per centre
             self._scatter(syn0, centre, grad_v)
@@ -340,17 +359,18 @@ class TorchWord2Vec:
         """Add ``grad`` (N, d) of each word's input vector to its rows (a mean: / rows)."""
         rows = self._rows[words]  # (N, S)
         share = (grad / self._lens[words].unsqueeze(-1)).unsqueeze(1).expand(-1, rows.shape[1], -1)
-        syn0.index_add_(0, rows.reshape(-1), share.reshape(-1, grad.shape[1]))
+        add_mean(syn0, rows.reshape(-1), share.reshape(-1, grad.shape[1]))
         syn0[-1] = 0  # padding row: whatever landed there is not a parameter
 
 
-class TorchFastText(TorchWord2Vec):
+class TorchFastText(TorchWord2Vec, FastText):
     """fastText (word2vec on character n-gram means) on a PyTorch device.
 
     Parameters as :class:`TorchWord2Vec`, plus ``minn``, ``maxn``, ``bucket`` as
-    :class:`~seqlab.embeddings.fasttext.FastText` (whose n-gram hashing it reuses, so the
-    result answers out-of-vocabulary words the same way). ``alpha`` defaults to 0.05 and
-    ``ns_exponent`` to 0.5, as fastText.
+    :class:`~seqlab.embeddings.fasttext.FastText`. Everything but the batched epochs comes from
+    :class:`FastText` (next in the method resolution order): its argument checks and defaults
+    (``alpha`` 0.05, ``ns_exponent`` 0.5), its n-gram hashing and row layout, and its
+    :class:`FastTextKeyedVectors`, so the result answers out-of-vocabulary words the same way.
 
     Examples
     --------
@@ -361,60 +381,16 @@ class TorchFastText(TorchWord2Vec):
     ('FastTextKeyedVectors', (8,))
     """
 
-    def __init__(
-        self,
-        algo: str = "skipgram",
-        minn: int = 3,
-        maxn: int = 6,
-        bucket: int = 2_000_000,
-        ns_exponent: float = 0.5,
-        **kwargs,
-    ):
-        from seqlab.embeddings.fasttext import FastText
 
-        # The CPU trainer owns the n-gram layout; this one borrows it (and its argument checks).
-        self._layout = FastText(minn=minn, maxn=maxn, bucket=bucket)
-        self.minn, self.maxn, self.bucket = minn, maxn, bucket
-        super().__init__(algo, ns_exponent=ns_exponent, **kwargs)
+class TorchGloVe(GloVe):
+    """GloVe on a PyTorch device: a :class:`~seqlab.embeddings.GloVe` whose fit runs in
+    minibatches of nonzero entries with sparse AdaGrad.
 
-    def _default_alpha(self) -> float:
-        return 0.05
-
-    def hyperparameters(self) -> dict:
-        return {
-            **super().hyperparameters(),
-            "minn": self.minn,
-            "maxn": self.maxn,
-            "bucket": self.bucket,
-        }
-
-    def _input_rows(self, corpus: Corpus) -> tuple[int, np.ndarray, np.ndarray]:
-        n_rows, sub_ptr, sub_idx = self._layout._input_rows(corpus)
-        return n_rows, sub_ptr.astype(np.int64), sub_idx.astype(np.int64)
-
-    def _keyed_vectors(self, corpus: Corpus, vectors: np.ndarray):
-        from seqlab.embeddings.fasttext import FastTextKeyedVectors
-
-        n = len(corpus.vocab)
-        return FastTextKeyedVectors(
-            corpus.vocab.itos,
-            vectors,
-            corpus.vocab.counts,
-            self._syn0[n:],
-            self._layout._buckets,
-            self.minn,
-            self.maxn,
-            self.bucket,
-        )
-
-
-class TorchGloVe:
-    """GloVe on a PyTorch device: minibatches of nonzero entries, sparse AdaGrad.
-
-    Parameters as :class:`~seqlab.embeddings.GloVe` (``alpha`` is the weighting exponent,
-    ``learning_rate`` AdaGrad's step), plus ``batch_size`` (entries per step) and ``device``.
-    Counting runs on the CPU (:func:`~seqlab.embeddings.cooccurrence.count_cooccurrences`);
-    the matrix then lives on the device (16 bytes per nonzero entry).
+    Parameters as :class:`~seqlab.embeddings.GloVe`, which checks and stores them (``alpha`` is
+    the weighting exponent, ``learning_rate`` AdaGrad's step), plus ``batch_size`` (entries per
+    step) and ``device``; ``workers`` other than 1 raises :class:`UnsupportedSettingError`.
+    Counting runs on the CPU (:meth:`GloVe.train`); :meth:`fit` then keeps the matrix on the
+    device (16 bytes per nonzero entry).
 
     Examples
     --------
@@ -424,97 +400,32 @@ class TorchGloVe:
     (4, 8)
     """
 
+    #: GloVe arguments this trainer fixes: name -> (value, why no other value works).
+    CPU_ONLY: ClassVar[dict[str, tuple[object, str]]] = {"workers": _ONE_STREAM}
+
     def __init__(
         self,
-        vector_size: int = 100,
-        window: int = 10,
-        symmetric: bool = True,
-        distance_weighting: bool = True,
-        x_max: float = 100.0,
-        alpha: float = 0.75,
-        learning_rate: float = 0.05,
-        epochs: int = 25,
-        min_count: int = 5,
-        max_vocab: int | None = None,
-        grad_clip: float = 100.0,
+        *,
         batch_size: int = 65536,
-        seed: int = 1,
         device: str | torch.device | None = None,
-        memory_limit: int = 2 << 30,
+        **kwargs,
     ):
-        for name, value in [
-            ("vector_size", vector_size),
-            ("epochs", epochs),
-            ("min_count", min_count),
-            ("batch_size", batch_size),
-        ]:
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name, value in [
-            ("x_max", x_max),
-            ("alpha", alpha),
-            ("learning_rate", learning_rate),
-            ("grad_clip", grad_clip),
-        ]:
-            if not value > 0:
-                raise ValueError(f"{name}={value}: pass a positive number")
-        if not 1 <= window <= MAX_WINDOW:
-            raise ValueError(f"window={window}: pass a window between 1 and {MAX_WINDOW}")
-        self.vector_size, self.window, self.symmetric = vector_size, window, symmetric
-        self.distance_weighting, self.x_max, self.alpha = distance_weighting, x_max, alpha
-        self.learning_rate, self.epochs, self.min_count = learning_rate, epochs, min_count
-        self.max_vocab, self.grad_clip, self.batch_size = max_vocab, grad_clip, batch_size
-        self.seed, self.memory_limit = seed, memory_limit
+        fixed = cpu_only_arguments(type(self).__name__, kwargs, self.CPU_ONLY)
+        super().__init__(**(kwargs | fixed))
+        self.batch_size = positive_int("batch_size", batch_size)
         self.device = resolve_device(device)
-        self.loss_history: list[float] = []
-        self.train_seconds = 0.0
-        self.wv: KeyedVectors | None = None
 
     def hyperparameters(self) -> dict:
-        """Everything that changes the result; a checkpoint must match it to be resumed."""
+        """GloVe's, plus ``batch_size``; another trainer's checkpoint is refused."""
         return {
-            "trainer": "TorchGloVe",
-            "vector_size": self.vector_size,
-            "window": self.window,
-            "symmetric": self.symmetric,
-            "distance_weighting": self.distance_weighting,
-            "x_max": self.x_max,
-            "alpha": self.alpha,
-            "learning_rate": self.learning_rate,
-            "grad_clip": self.grad_clip,
+            **super().hyperparameters(),
+            "algorithm": "glove-torch",
             "batch_size": self.batch_size,
-            "seed": self.seed,
         }
 
-    def train(
-        self,
-        corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus,
-        checkpoint: str | os.PathLike | None = None,
-        progress: bool = True,
-    ) -> KeyedVectors:
-        """Count co-occurrences, fit on the device, return ``W + W~`` (also ``self.wv``).
-
-        ``checkpoint`` as :meth:`TorchWord2Vec.train`. Raises ``EmptyCorpusError``, and
-        ``TrainingDivergedError`` naming ``learning_rate`` when the loss turns NaN or explodes.
-        """
-        if not isinstance(corpus, Corpus):
-            corpus = prepare_corpus(corpus, self.min_count, self.max_vocab)
-        V, d, dev = len(corpus.vocab), self.vector_size, self.device
-        X = count_cooccurrences(
-            corpus.ids,
-            corpus.starts,
-            V,
-            self.window,
-            self.symmetric,
-            self.distance_weighting,
-            self.memory_limit,
-            progress=progress,
-        )
-        if X.nnz == 0:
-            raise ValueError(
-                "the co-occurrence matrix is empty (no two words share a window): "
-                "give a corpus with sentences of at least two in-vocabulary words"
-            )
+    def _fit(self, X: Cooccurrence, checkpoint, expect: dict, progress: bool) -> np.ndarray:
+        """The epochs on the device, in minibatches; returns ``W + C`` (V, d)."""
+        V, d, dev = X.n_words, self.vector_size, self.device
         i_all = torch.from_numpy(X.rows).to(dev).long()
         j_all = torch.from_numpy(X.cols).to(dev).long()
         x = torch.from_numpy(X.values).to(dev)
@@ -523,21 +434,8 @@ class TorchGloVe:
         del x
 
         rng = np.random.default_rng(self.seed)
-        shapes = {"W": (V, d), "C": (V, d), "bw": (V,), "bc": (V,)}
-        p = {
-            k: torch.from_numpy((rng.random(s, np.float32) - 0.5) / d).to(dev)
-            for k, s in shapes.items()
-        }
-        p |= {f"g{k}": torch.ones_like(p[k]) for k in shapes}
-        expect = {"hyperparameters": self.hyperparameters(), "corpus": corpus.fingerprint}
-        first_epoch = 0
-        self.loss_history, self.train_seconds = [], 0.0
-        stored = load_checkpoint(checkpoint, expect) if checkpoint is not None else None
-        if stored is not None:
-            arrays, meta = stored
-            p = {k: torch.from_numpy(arrays[k]).to(dev) for k in p}
-            self.loss_history = list(meta["loss_history"])
-            first_epoch = int(meta["epochs_done"])
+        params, first_epoch = self._resume(checkpoint, expect, initial_parameters(rng, V, d))
+        p = {k: torch.from_numpy(a).to(dev) for k, a in params.items()}  # W, C, bw, bc, gW...
 
         lr, clip = self.learning_rate, self.grad_clip
         bar = _progress(self.epochs * X.nnz, first_epoch * X.nnz, "TorchGloVe", "pair", progress)
@@ -559,10 +457,10 @@ class TorchGloVe:
                     # AdaGrad with glove.c's per-coordinate clipping, scattered to the rows.
                     step_w = (fdiff[:, None] * c).clamp(-clip, clip)
                     step_c = (fdiff[:, None] * w).clamp(-clip, clip)
-                    p["W"].index_add_(0, i, -step_w / p["gW"][i].sqrt())
-                    p["C"].index_add_(0, j, -step_c / p["gC"][j].sqrt())
-                    p["bw"].index_add_(0, i, -fdiff / p["gbw"][i].sqrt())
-                    p["bc"].index_add_(0, j, -fdiff / p["gbc"][j].sqrt())
+                    add_mean(p["W"], i, -step_w / p["gW"][i].sqrt())
+                    add_mean(p["C"], j, -step_c / p["gC"][j].sqrt())
+                    add_mean(p["bw"], i, -fdiff / p["gbw"][i].sqrt())
+                    add_mean(p["bc"], j, -fdiff / p["gbc"][j].sqrt())
                     p["gW"].index_add_(0, i, step_w * step_w)
                     p["gC"].index_add_(0, j, step_c * step_c)
                     p["gbw"].index_add_(0, i, fdiff * fdiff)
@@ -576,6 +474,4 @@ class TorchGloVe:
                     arrays = {k: t.cpu().numpy() for k, t in p.items()}
                     meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
                     save_checkpoint(checkpoint, arrays, meta)
-        vectors = (p["W"] + p["C"]).cpu().numpy()
-        self.wv = KeyedVectors(corpus.vocab.itos, vectors, corpus.vocab.counts)
-        return self.wv
+        return (p["W"] + p["C"]).cpu().numpy()
