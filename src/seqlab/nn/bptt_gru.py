@@ -28,9 +28,11 @@ from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
     final_state,
+    fused_kernels,
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    step_product,
 )
 
 
@@ -68,12 +70,27 @@ class GRULayerFunction(torch.autograd.Function):
         m = torch.empty_like(y)  # m_t = W_hn h_{t-1} + b_hn, kept for the backward pass
         recurrent = x.new_empty(B, 3 * H)  # W_hh h_{t-1}, reused every step
         w_hh_t = w_hh.t()
+        fused = fused_kernels(x)
+        if fused is not None:
+            b_hn_np = (x.new_zeros(H) if b_hn is None else b_hn.detach()).numpy()
+            product = step_product(w_hh, B)
         for s in steps:
             n = s.active
             h_prev = previous_rows(y, h0, s)
+            g = gates[s.t, :n]
+            if fused is not None:  # W_hh h_{t-1} by oneDNN, then the block below in one pass
+                gh = product(h_prev.detach())
+                fused.gru_forward_step(
+                    g.numpy(),
+                    gh.numpy(),
+                    b_hn_np,
+                    h_prev.detach().numpy(),
+                    m[s.t, :n].numpy(),
+                    y[s.t, :n].numpy(),
+                )
+                continue
             gh = recurrent[:n]
             torch.mm(h_prev, w_hh_t, out=gh)
-            g = gates[s.t, :n]
             rz = g[:, : 2 * H]
             rz.add_(gh[:, : 2 * H]).sigmoid_()
             r, z, cand = g.split(H, dim=1)
@@ -106,6 +123,9 @@ class GRULayerFunction(torch.autograd.Function):
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
         ones, through_z = y.new_ones(B, H), y.new_empty(B, H)
         slopes = y.new_empty(B, 3 * H)  # s(1-s) for r, z; 1-n² for n
+        fused = fused_kernels(y)
+        if fused is not None:
+            back = step_product(w_hh.t(), B)  # δ_t ↦ δ_t W_hh
         for s in reversed(ctx.steps):
             n = s.active
             dh_t, q = dh[:n], through_z[:n]
@@ -114,10 +134,22 @@ class GRULayerFunction(torch.autograd.Function):
             if state_grads is not None:
                 state_grads[s.t, :n] = dh_t
             act = gates[s.t, :n]
-            r, z, cand = act.split(H, dim=1)
             d_t = d_rec[s.t, :n]
-            dr, dz, dm = d_t.split(H, dim=1)
             dn = d_cand[s.t, :n]
+            if fused is not None:  # the elementwise block below in one pass
+                fused.gru_backward_step(
+                    dh_t.numpy(),
+                    act.numpy(),
+                    m[s.t, :n].numpy(),
+                    previous_rows(y, h0, s).detach().numpy(),
+                    d_t.numpy(),
+                    dn.numpy(),
+                    q.numpy(),
+                )
+                torch.add(q, back(d_t), out=dh_t)
+                continue
+            r, z, cand = act.split(H, dim=1)
+            dr, dz, dm = d_t.split(H, dim=1)
             slope = slopes[:n]
             torch.addcmul(act, act, act, value=-1, out=slope)
             slope_r, slope_z, slope_n = slope.split(H, dim=1)

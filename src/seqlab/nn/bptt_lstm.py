@@ -29,10 +29,12 @@ from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
     final_state,
+    fused_kernels,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    step_product,
 )
 
 
@@ -62,9 +64,24 @@ class LSTMLayerFunction(torch.autograd.Function):
         gates = gates.view(T, B, 4 * H)
         y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
         w_hh2_t = w_hh2.t()
+        fused = fused_kernels(x)
+        if fused is not None:
+            recurrent = step_product(w_hh2, B)
         for s in steps:
             n = s.active
             a = gates[s.t, :n]  # (n, 4H)
+            if fused is not None:  # W_hh h_{t-1} by oneDNN, then the block below in one pass
+                rec = recurrent(previous_rows(y, h0, s).detach())
+                c_prev = previous_rows(c, c0, s).detach()
+                fused.lstm_forward_step(
+                    a.numpy(),
+                    rec.numpy(),
+                    c_prev.numpy(),
+                    c[s.t, :n].numpy(),
+                    tanh_c[s.t, :n].numpy(),
+                    y[s.t, :n].numpy(),
+                )
+                continue
             a.addmm_(previous_rows(y, h0, s), w_hh2_t)
             a.sigmoid_()
             i, f, g, o = a.split(H, dim=1)
@@ -97,6 +114,9 @@ class LSTMLayerFunction(torch.autograd.Function):
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
         ones, scratch = y.new_ones(B, H), y.new_empty(B, H)
         slopes = gates.new_empty(B, 4 * H)  # σ'(a) = s(1-s) per gate, tanh'(a) = 1-g² for g
+        fused = fused_kernels(y)
+        if fused is not None:
+            back = step_product(w_hh.t(), B)  # δ_t ↦ δ_t W_hh
         for s in reversed(steps):
             n = s.active
             dh_t, dc_t, q = dh[:n], dc[:n], scratch[:n]
@@ -105,9 +125,20 @@ class LSTMLayerFunction(torch.autograd.Function):
             if state_grads is not None:
                 state_grads[s.t, :n] = dh_t
             act = gates[s.t, :n]
+            d_t = d_pre[s.t, :n]
+            if fused is not None:  # the elementwise block below in one pass
+                fused.lstm_backward_step(
+                    dh_t.numpy(),
+                    dc_t.numpy(),
+                    act.numpy(),
+                    tanh_c[s.t, :n].numpy(),
+                    previous_rows(c, c0, s).detach().numpy(),
+                    d_t.numpy(),
+                )
+                dh_t.copy_(back(d_t))
+                continue
             i, f, g, o = act.split(H, dim=1)
             tc = tanh_c[s.t, :n]
-            d_t = d_pre[s.t, :n]
             di, df, dg, do = d_t.split(H, dim=1)
             # δC_t = δC + δh_t * o * (1 - tanh²C_t), without temporaries
             torch.mul(dh_t, o, out=q)

@@ -24,6 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
     final_state,
+    fused_kernels,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
@@ -60,10 +61,14 @@ class RNNLayerFunction(torch.autograd.Function):
             y = torch.addmm(b_ih + b_hh, flat, w_ih.t(), beta=scale, alpha=scale)
         y = y.view(T, B, -1)
         w_hh_t = w_hh.t()
+        fused = fused_kernels(x) if nonlinearity == "tanh" else None
         for s in steps:
             h_t = y[s.t, : s.active]
             h_t.addmm_(previous_rows(y, h0, s), w_hh_t, alpha=scale)
-            activate(h_t)
+            if fused is not None:
+                fused.tanh_from_doubled(h_t.numpy())  # one pass instead of three
+            else:
+                activate(h_t)
             if s.active < B:
                 y[s.t, s.active :] = 0  # the sequence has ended: output zero
         h_n = final_state(y, h0, steps)
@@ -82,6 +87,7 @@ class RNNLayerFunction(torch.autograd.Function):
         dh = dh_n.clone() if dh_n is not None else h0.new_zeros(B, H)  # carried δh
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
         ones = y.new_ones(B, H) if ctx.nonlinearity == "tanh" else None
+        fused = fused_kernels(y) if ctx.nonlinearity == "tanh" else None
         for s in reversed(ctx.steps):
             n = s.active
             dh_t = dh[:n]
@@ -91,6 +97,10 @@ class RNNLayerFunction(torch.autograd.Function):
                 state_grads[s.t, :n] = dh_t
             d, h = d_pre[s.t, :n], y[s.t, :n]
             # f'(a_t) written with the output h_t = f(a_t)
+            if fused is not None:  # δ_t = δh_t * (1 - h²) in one pass
+                fused.tanh_backward_step(dh_t.numpy(), h.numpy(), d.numpy())
+                torch.mm(d, w_hh, out=dh_t)
+                continue
             if ctx.nonlinearity == "tanh":
                 torch.addcmul(ones[:n], h, h, value=-1, out=d)  # 1 - h²
             elif ctx.nonlinearity == "sigmoid":
