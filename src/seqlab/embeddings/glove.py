@@ -42,6 +42,7 @@ from seqlab.embeddings.training import (
     check_loss,
     load_checkpoint,
     prepare_corpus,
+    progress_bar,
     run_workers,
     save_checkpoint,
 )
@@ -316,19 +317,8 @@ class GloVe:
         del perm
         params, first_epoch = self._resume(checkpoint, expect, initial_parameters(rng, V, d))
 
-        from tqdm.auto import tqdm
-
         n_blocks = -(-X.nnz // BLOCK)
-        bar = tqdm(
-            total=self.epochs * X.nnz,
-            initial=first_epoch * X.nnz,
-            desc="GloVe",
-            unit="pair",
-            unit_scale=True,
-            disable=not progress,
-            smoothing=0.1,
-            dynamic_ncols=True,
-        )
+        bar = progress_bar(self.epochs * X.nnz, first_epoch * X.nnz, "GloVe", "pair", progress)
         with bar:
             for epoch in range(first_epoch, self.epochs):
                 started = time.perf_counter()

@@ -53,6 +53,7 @@ from seqlab.embeddings.training import (
     check_loss,
     load_checkpoint,
     prepare_corpus,
+    progress_bar,
     save_checkpoint,
 )
 from seqlab.embeddings.word2vec import Word2Vec, negative_table, subsample_thresholds
@@ -124,21 +125,6 @@ def _generator(device: torch.device, seed: int, epoch: int) -> torch.Generator:
     g = torch.Generator(device=device)
     g.manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
     return g
-
-
-def _progress(total: int, initial: int, desc: str, unit: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        unit=unit,
-        unit_scale=True,
-        disable=not enabled,
-        smoothing=0.1,
-        dynamic_ncols=True,
-    )
 
 
 class TorchWord2Vec(Word2Vec):
@@ -261,7 +247,7 @@ class TorchWord2Vec(Word2Vec):
             torch.from_numpy(corpus.ends - corpus.starts).to(dev),
         )
         n = len(ids)
-        bar = _progress(
+        bar = progress_bar(
             self.epochs * n, first_epoch * n, f"{type(self).__name__} {self.algo}", "w", progress
         )
         with bar:
@@ -438,7 +424,7 @@ class TorchGloVe(GloVe):
         p = {k: torch.from_numpy(a).to(dev) for k, a in params.items()}  # W, C, bw, bc, gW...
 
         lr, clip = self.learning_rate, self.grad_clip
-        bar = _progress(self.epochs * X.nnz, first_epoch * X.nnz, "TorchGloVe", "pair", progress)
+        bar = progress_bar(self.epochs * X.nnz, first_epoch * X.nnz, "TorchGloVe", "pair", progress)
         with bar:
             for epoch in range(first_epoch, self.epochs):
                 started = time.perf_counter()

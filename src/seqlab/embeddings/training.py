@@ -8,7 +8,8 @@ kernel lives here, so each trainer stays short and they all behave the same:
 - :func:`split_work` cuts the sentences into one contiguous slice per worker, and each slice into
   chunks (one kernel call each, so progress and interruption are checked between chunks);
 - :func:`run_workers` runs one Python thread per worker (kernels release the GIL) behind a tqdm
-  bar showing words/s, ETA and the running loss;
+  bar showing words/s, ETA and the running loss; :func:`progress_bar` is that bar, for
+  trainers whose epochs run elsewhere (GloVe, the PyTorch trainers);
 - :func:`save_checkpoint` / :func:`load_checkpoint` store training state as safetensors + JSON
   (atomic writes), :func:`check_loss` turns NaN or exploding losses into
   :class:`TrainingDivergedError` naming the learning rate.
@@ -208,6 +209,26 @@ def split_work(corpus: Corpus, workers: int, chunk_words: int = CHUNK_WORDS):
     return plan
 
 
+def progress_bar(total: int, initial: int, desc: str | None, unit: str, enabled: bool):
+    """The trainers' tqdm bar: rate and ETA over ``total`` units, starting at ``initial``.
+
+    ``initial`` is where a resumed run stands, so its ETA covers only the work left; the
+    smoothing keeps words/s steady across the uneven chunks the worker threads report.
+    """
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit=unit,
+        unit_scale=True,
+        disable=not enabled,
+        smoothing=0.1,
+        dynamic_ncols=True,
+    )
+
+
 def run_workers(
     jobs: Sequence[Callable[[Callable[[int, float, int], None]], None]],
     total_words: int,
@@ -223,20 +244,9 @@ def run_workers(
     in any thread (including :class:`TrainingDivergedError`) are re-raised here; Ctrl-C stops
     all threads after their current chunk and re-raises :class:`KeyboardInterrupt`.
     """
-    from tqdm.auto import tqdm
-
     own_bar = bar is None
     if own_bar:
-        bar = tqdm(
-            total=total_words,
-            initial=initial,
-            desc=desc,
-            unit="w",
-            unit_scale=True,
-            disable=not progress,
-            smoothing=0.1,
-            dynamic_ncols=True,
-        )
+        bar = progress_bar(total_words, initial, desc, "w", progress)
     lock = threading.Lock()
     stop = threading.Event()
     errors: list[BaseException] = []

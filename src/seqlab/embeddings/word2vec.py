@@ -34,6 +34,7 @@ from seqlab.embeddings.training import (
     check_loss,
     load_checkpoint,
     prepare_corpus,
+    progress_bar,
     run_workers,
     save_checkpoint,
     split_work,
@@ -224,17 +225,7 @@ class Word2Vec:
             first_epoch = self._resume(checkpoint, corpus)
         plan = split_work(corpus, self.workers)
         total = self.epochs * len(corpus.ids)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=total,
-            initial=first_epoch * len(corpus.ids),
-            unit="w",
-            unit_scale=True,
-            disable=not progress,
-            smoothing=0.1,
-            dynamic_ncols=True,
-        )
+        bar = progress_bar(total, first_epoch * len(corpus.ids), None, "w", progress)
         try:
             for epoch in range(first_epoch, self.epochs):
                 bar.set_description(
