@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+from numba import njit
 
+from seqlab.embeddings import _kernels_w2v as K
 from seqlab.embeddings.training import EmptyCorpusError, TrainingDivergedError
 from seqlab.embeddings.word2vec import (
     Word2Vec,
@@ -91,6 +93,60 @@ def test_one_worker_is_bit_identical_and_seed_matters():
     assert not np.array_equal(runs[0], runs[2])
 
 
+def test_cbow_direct_rows_match_the_general_path():
+    # word2vec CBOW calls the kernel without sub_ptr/sub_idx (each word's row read by id); the
+    # general path (fastText's), given one row per word, must make exactly the same updates.
+    def train(general):
+        model = Word2Vec(
+            "cbow", vector_size=20, window=3, min_count=1, epochs=2, workers=1, negative=3, hs=True
+        )
+        if general:
+
+            def kernel():
+                heads = (model._syn1neg, model._syn1, model._points, model._codes, model._code_lens)
+                return K.cbow_chunk, (model._syn0, model._sub_ptr, model._sub_idx, *heads), ()
+
+            model._kernel = kernel
+        wv = model.train(paired_corpus(300), progress=False)
+        return wv.vectors, model._syn1neg, model._syn1, model._states, model.loss_history
+
+    for direct, general in zip(train(False), train(True), strict=True):
+        np.testing.assert_array_equal(direct, general)
+
+
+@njit(cache=True)
+def _simd_helpers(x, m, a):
+    """Every SIMD helper of the CBOW kernel applied to ``x``, ``m[1]`` and the scalar ``a``."""
+    dot = K._dot(x, m, 1)
+    added, axpy, scaled = x.copy(), x.copy(), x.copy()
+    K._add(added, m, 1)
+    K._axpy(axpy, a, m, 1)
+    K._scale(scaled, a)
+    to_row, axpy_to_row = m.copy(), m.copy()
+    K._add_to_row(to_row, 1, x)
+    K._axpy_to_row(axpy_to_row, 1, a, x)
+    return dot, added, axpy, scaled, to_row, axpy_to_row
+
+
+@pytest.mark.parametrize("n", [*range(0, 34), 100])
+def test_simd_blocks_match_numpy(n):
+    # full 16-float blocks, then a masked block for the rest: every size up to two blocks
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n).astype(np.float32)
+    m = rng.normal(size=(3, n)).astype(np.float32)
+    a = np.float32(0.3)
+    dot, added, axpy, scaled, to_row, axpy_to_row = _simd_helpers(x, m, a)
+    assert dot == pytest.approx(float(x.astype(np.float64) @ m[1]), rel=1e-5, abs=1e-5)
+    np.testing.assert_array_equal(added, x + m[1])
+    np.testing.assert_allclose(axpy, x + a * m[1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(scaled, x * a)
+    rows = [0, 2]  # untouched
+    np.testing.assert_array_equal(to_row[rows], m[rows])
+    np.testing.assert_array_equal(to_row[1], m[1] + x)
+    np.testing.assert_array_equal(axpy_to_row[rows], m[rows])
+    np.testing.assert_allclose(axpy_to_row[1], m[1] + a * x, rtol=1e-6, atol=1e-7)
+
+
 def test_two_workers_train_every_sentence():
     model = Word2Vec("cbow", vector_size=16, min_count=1, sample=0, epochs=6, workers=2)
     wv = model.train(paired_corpus(), progress=False)
@@ -155,9 +211,10 @@ def test_non_utf8_corpus_is_a_clear_error(tmp_path):
         Word2Vec(min_count=1).train(bad, progress=False)
 
 
-def test_exploding_learning_rate_is_named():
+@pytest.mark.parametrize("algo", ["skipgram", "cbow"])
+def test_exploding_learning_rate_is_named(algo):
     with pytest.raises(TrainingDivergedError, match="alpha="):
-        Word2Vec(vector_size=8, min_count=1, epochs=3, workers=1, alpha=1e30, sample=0).train(
+        Word2Vec(algo, vector_size=8, min_count=1, epochs=3, workers=1, alpha=1e30, sample=0).train(
             paired_corpus(300), progress=False
         )
 

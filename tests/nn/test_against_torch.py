@@ -7,6 +7,7 @@ import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from seqlab.nn import GRU, LSTM, RNN
+from seqlab.nn.bptt_common import ONEDNN_MIN_FLOPS
 
 KINDS = {
     "lstm": (LSTM, torch.nn.LSTM, {}),
@@ -80,9 +81,9 @@ def flat_states(states):
     return torch.cat(states) if isinstance(states, tuple) else states
 
 
-def run_both(kind, cfg, dtype):
-    ours, ref = pair(kind, cfg, dtype)
-    x, lengths, hx = inputs(kind, cfg, dtype)
+def run_both(kind, cfg, dtype, I=5, H=6):
+    ours, ref = pair(kind, cfg, dtype, I, H)
+    x, lengths, hx = inputs(kind, cfg, dtype, I, H)
     xs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
     hxs = [None, None]
     if hx is not None:
@@ -119,6 +120,19 @@ def assert_close(actual, expected, tol):
 @pytest.mark.parametrize("cfg", configs(16, seed=4), ids=lambda c: str(c["seed"]))
 def test_float32_matches_torch(kind, cfg):
     (o, s, grads), (ro, rs, rgrads) = run_both(kind, cfg, torch.float32)
+    assert_close(o, ro, 1e-5)
+    assert_close(s, rs, 1e-5)
+    for g, rg in zip(grads, rgrads, strict=True):
+        assert_close(g, rg, 1e-5)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_float32_matches_torch_where_onednn_step_products_are_used(kind):
+    # B·H·G·H large enough for step_product to choose oneDNN (the configurations above are not)
+    B, H = 64, 256
+    assert 2 * B * H * 3 * H >= ONEDNN_MIN_FLOPS
+    cfg = dict(configs(8, seed=5)[7], B=B, T=4, num_layers=1, bidirectional=True, ragged=True)
+    (o, s, grads), (ro, rs, rgrads) = run_both(kind, cfg, torch.float32, I=8, H=H)
     assert_close(o, ro, 1e-5)
     assert_close(s, rs, 1e-5)
     for g, rg in zip(grads, rgrads, strict=True):

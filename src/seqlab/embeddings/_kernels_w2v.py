@@ -265,27 +265,258 @@ def skipgram_chunk(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_l
     return loss_sum, n_examples, n_words
 
 
+# ------------------------------------------------------------------- CBOW's SIMD blocks
+# LLVM vectorises a ``for k in range(d)`` loop 64 floats at a time and leaves the rest to a scalar
+# loop: for d = 100, 36 of the 100 elements (in a dot product, a serial chain of 36 adds). The
+# intrinsics below emit the vector code directly: full blocks of LANES floats, then one masked
+# block for the rest, so every element goes through SIMD. A vector operand is a 1-D float32 array
+# or ``matrix, row`` (all of one size): a row is addressed in place, without the array view that
+# ``matrix[row]`` would make (and count references to, with atomic operations).
+LANES = 16  # float32 lanes of one block: one AVX-512 register, two AVX2 ones
+_I32 = ir.IntType(32)
+_VEC = ir.VectorType(ir.FloatType(), LANES)
+_MASK = ir.VectorType(ir.IntType(1), LANES)
+
+
+def _kinds(*args):
+    """The operands' kinds as a string, one letter each: ``v`` a 1-D float32 array, ``m`` a 2-D
+    one followed by an integer row, ``s`` a float32 scalar; None if something else."""
+    kinds = ""
+    i = 0
+    while i < len(args):
+        t = args[i]
+        if isinstance(t, types.Array) and t.layout == "C" and t.dtype == types.float32:
+            if t.ndim == 1:
+                kinds += "v"
+            elif t.ndim == 2 and i + 1 < len(args) and isinstance(args[i + 1], types.Integer):
+                kinds += "m"
+                i += 1
+            else:
+                return None
+        elif t == types.float32:
+            kinds += "s"
+        else:
+            return None
+        i += 1
+    return kinds
+
+
+def _operands(context, builder, signature, args):
+    """``(n, values)``: the vectors' size and, per operand, a float pointer (vectors) or a
+    LANES-wide splat (scalars)."""
+    values = []
+    n = None
+    i = 0
+    while i < len(args):
+        t = signature.args[i]
+        if isinstance(t, types.Array):
+            array = context.make_array(t)(context, builder, args[i])
+            index = [ir.Constant(context.get_value_type(types.intp), 0)]
+            if t.ndim == 2:
+                row = context.cast(builder, args[i + 1], signature.args[i + 1], types.intp)
+                index = [row, index[0]]
+            values.append(cgutils.get_item_pointer(context, builder, t, array, index,
+                                                   wraparound=False))
+            if n is None:
+                n = builder.extract_value(array.shape, t.ndim - 1)
+            i += t.ndim
+        else:
+            first = builder.insert_element(ir.Constant(_VEC, None), args[i], _I32(0))
+            values.append(builder.shuffle_vector(first, ir.Constant(_VEC, None),
+                                                 ir.Constant(ir.VectorType(_I32, LANES),
+                                                             [0] * LANES)))
+            i += 1
+    return n, values
+
+
+def _intrinsic_fn(builder, name, result, *args):
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(result, args), name)
+
+
+def _load(builder, pointer, k, mask):
+    address = builder.bitcast(builder.gep(pointer, [k]), _VEC.as_pointer())
+    if mask is None:
+        return builder.load(address, align=4)
+    fn = _intrinsic_fn(builder, "llvm.masked.load.v16f32.p0", _VEC, _VEC.as_pointer(), _I32,
+                       _MASK, _VEC)
+    return builder.call(fn, [address, _I32(4), mask, ir.Constant(_VEC, 0.0)])
+
+
+def _store(builder, value, pointer, k, mask):
+    address = builder.bitcast(builder.gep(pointer, [k]), _VEC.as_pointer())
+    if mask is None:
+        builder.store(value, address, align=4)
+        return
+    fn = _intrinsic_fn(builder, "llvm.masked.store.v16f32.p0", ir.VoidType(), _VEC,
+                       _VEC.as_pointer(), _I32, _MASK)
+    builder.call(fn, [value, address, _I32(4), mask])
+
+
+def _fmuladd(builder, a, b, c):
+    """``a * b + c``, fused where the CPU has FMA."""
+    return builder.call(_intrinsic_fn(builder, "llvm.fmuladd.v16f32", _VEC, _VEC, _VEC, _VEC),
+                        [a, b, c])
+
+
+def _blocks(context, builder, n, body):
+    """Emit ``body(k, mask)`` for the blocks ``k:k + LANES`` that cover ``0..n``: ``mask`` is
+    None for full blocks and selects the lanes below ``n`` in the last, partial one."""
+    intp = context.get_value_type(types.intp)
+    full = builder.and_(n, ir.Constant(intp, -LANES))
+    with cgutils.for_range_slice(builder, ir.Constant(intp, 0), full, ir.Constant(intp, LANES),
+                                 intp) as (k, _):
+        body(k, None)
+    rest = builder.sub(n, full)
+    with builder.if_then(builder.icmp_signed(">", rest, ir.Constant(intp, 0))):
+        lanes = ir.Constant(ir.VectorType(intp, LANES), list(range(LANES)))
+        first = builder.insert_element(ir.Constant(lanes.type, None), rest, _I32(0))
+        splat = builder.shuffle_vector(first, ir.Constant(lanes.type, None),
+                                       ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES))
+        body(full, builder.icmp_signed("<", lanes, splat))
+
+
+def _elementwise(update):
+    """Codegen of ``y = update(builder, y, *others)`` over blocks (``y``: the first operand)."""
+
+    def codegen(context, builder, signature, args):
+        n, (y, *others) = _operands(context, builder, signature, args)
+
+        def body(k, mask):
+            loaded = [v if v.type == _VEC else _load(builder, v, k, mask) for v in others]
+            _store(builder, update(builder, _load(builder, y, k, mask), *loaded), y, k, mask)
+
+        _blocks(context, builder, n, body)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+@intrinsic
+def _add(typingctx, y, x, row):
+    """``y += x[row]`` (``y`` 1-D, ``x`` 2-D)."""
+    if _kinds(y, x, row) != "vm":
+        return None
+    return types.void(y, x, row), _elementwise(lambda b, y, x: b.fadd(y, x))
+
+
+@intrinsic
+def _add_to_row(typingctx, y, row, x):
+    """``y[row] += x`` (``y`` 2-D, ``x`` 1-D)."""
+    if _kinds(y, row, x) != "mv":
+        return None
+    return types.void(y, row, x), _elementwise(lambda b, y, x: b.fadd(y, x))
+
+
+@intrinsic
+def _axpy(typingctx, y, a, x, row):
+    """``y += a * x[row]`` (``y`` 1-D, ``x`` 2-D, ``a`` float32)."""
+    if _kinds(y, a, x, row) != "vsm":
+        return None
+    return types.void(y, a, x, row), _elementwise(lambda b, y, a, x: _fmuladd(b, a, x, y))
+
+
+@intrinsic
+def _axpy_to_row(typingctx, y, row, a, x):
+    """``y[row] += a * x`` (``y`` 2-D, ``x`` 1-D, ``a`` float32)."""
+    if _kinds(y, row, a, x) != "msv":
+        return None
+    return types.void(y, row, a, x), _elementwise(lambda b, y, a, x: _fmuladd(b, a, x, y))
+
+
+@intrinsic
+def _scale(typingctx, y, a):
+    """``y *= a`` (``y`` 1-D, ``a`` float32)."""
+    if _kinds(y, a) != "vs":
+        return None
+    return types.void(y, a), _elementwise(lambda b, y, a: b.fmul(y, a))
+
+
+@intrinsic
+def _dot(typingctx, x, y, row):
+    """``x . y[row]`` as float32 (``x`` 1-D, ``y`` 2-D; the lanes are summed pairwise)."""
+    if _kinds(x, y, row) != "vm":
+        return None
+
+    def codegen(context, builder, signature, args):
+        n, (px, py) = _operands(context, builder, signature, args)
+        total = cgutils.alloca_once_value(builder, ir.Constant(_VEC, 0.0))
+
+        def body(k, mask):
+            product = _fmuladd(builder, _load(builder, px, k, mask), _load(builder, py, k, mask),
+                               builder.load(total))
+            builder.store(product, total)
+
+        _blocks(context, builder, n, body)
+        v = builder.load(total)
+        width = LANES
+        while width > 1:  # add the upper half of the lanes onto the lower half
+            width //= 2
+            halves = [builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(_I32, width),
+                                                               list(range(lo, lo + width))))
+                      for lo in (0, width)]
+            v = builder.fadd(*halves)
+        return builder.extract_element(v, _I32(0))
+
+    return types.float32(x, y, row), codegen
+
+
+@njit(inline="always")
+def _following(q, size):
+    """The position after ``q`` in a table of ``size`` entries, wrapping to 0."""
+    return q + np.uint64(1) if q + np.uint64(1) < size else np.uint64(0)
+
+
+@njit(inline="always")
+def _table_bin(z):
+    """The bin of ``z`` in the sigmoid tables; 0 beyond ``±MAX_EXP`` or for NaN (unused there)."""
+    if -MAX_EXP < z < MAX_EXP:
+        return min(int((z + MAX_EXP) * _SCALE), TABLE_SIZE - 1)
+    return 0
+
+
+@njit(inline="always")
+def _gradient_at(z, alpha, sig_z, logsig_z):
+    """:func:`_gradient` for the logit ``z`` of the right answer, given the tables' entries at
+    ``_table_bin(z)``: ``(g, loss)``, ``g`` the step towards the right answer."""
+    if z >= MAX_EXP:
+        return 0.0, 0.0
+    if z > -MAX_EXP:
+        return (1.0 - sig_z) * alpha, logsig_z
+    return alpha, -z
+
+
 @njit(nogil=True, cache=True, fastmath=FASTMATH)
 def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes, code_lens,
                keep, neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
                progress_step, sig, logsig):
     """CBOW: the mean of the context words' input rows predicts the centre word.
 
-    word2vec: each word has one input row. fastText: the rows of all context words' n-grams are
-    averaged together, as fastText's cbow does. As in both, every input row then receives the
-    full (not divided) gradient.
+    word2vec passes ``sub_ptr = sub_idx = None``: each word has one input row, its own, read
+    straight by id. numba compiles that call as a separate specialisation in which every
+    ``sub_ptr is None`` test is decided at compile time, so the word2vec loop carries no
+    indirection and no branch for it. fastText passes its rows: those of all context words'
+    n-grams are averaged together, as fastText's cbow does. As in both, every input row then
+    receives the full (not divided) gradient.
+
+    The loop over centre words hands no array to an inlined helper (numba would count a
+    reference to it, two atomic operations, on every call): arrays are read in the loop body or
+    by the SIMD intrinsics, and the random state and the negative table's position live in
+    local scalars. Same examples, in the same order, as :func:`_predict` would make.
     """
     d = syn0.shape[1]
     neu1e = np.zeros(d, dtype=np.float32)
     h = np.zeros(d, dtype=np.float32)
     longest = 0
-    most_rows = 0
     for s in range(starts.shape[0]):
         longest = max(longest, ends[s] - starts[s])
-    for w in range(sub_ptr.shape[0] - 1):
-        most_rows = max(most_rows, sub_ptr[w + 1] - sub_ptr[w])
+    most_rows = 1
+    if sub_ptr is not None:
+        for w in range(sub_ptr.shape[0] - 1):
+            most_rows = max(most_rows, sub_ptr[w + 1] - sub_ptr[w])
     sentence = np.empty(longest, dtype=np.int32)
     rows = np.empty(2 * window * most_rows, dtype=np.int32)
+    table_size = np.uint64(neg_table.shape[0])
+    q = state[1]  # position in neg_table
     loss_sum = 0.0
     n_examples = 0
     n_words = 0
@@ -293,10 +524,27 @@ def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
         alpha = _alpha(alpha0, min_alpha, progress0 + n_words * progress_step)
         n = _subsample(ids, starts[s], ends[s], keep, state, sentence)
         n_words += ends[s] - starts[s]
+        lcg = state[0]
         for pos in range(n):
             word = sentence[pos]
-            _prefetch_outputs(sentence, pos, n, syn1neg, neg_table, state, negative, negative)
-            reduced = _below(_next_random(state), window)
+            if negative > 0:  # the next centre word's output rows: its own and its negatives
+                if pos + 1 < n:
+                    _prefetch_row(syn1neg, sentence[pos + 1])
+                ahead = q + np.uint64(negative)
+                for _ in range(negative):
+                    if ahead >= table_size:
+                        ahead -= table_size
+                    _prefetch_row(syn1neg, neg_table[ahead])
+                    ahead += np.uint64(1)
+            if pos + window + 1 < n:  # the input rows of the word entering the next window
+                upcoming = sentence[pos + window + 1]
+                if sub_ptr is None:
+                    _prefetch_row(syn0, upcoming)
+                else:
+                    for r in range(sub_ptr[upcoming], sub_ptr[upcoming + 1]):
+                        _prefetch_row(syn0, sub_idx[r])
+            lcg = lcg * LCG_MUL + LCG_ADD  # _next_random on the local state
+            reduced = _below((lcg >> np.uint64(16)) & np.uint64(0xFFFFFFFF), window)
             lo = max(0, pos - window + reduced)
             hi = min(n, pos + window + 1 - reduced)
             n_rows = 0
@@ -304,27 +552,56 @@ def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
                 if c == pos:
                     continue
                 w = sentence[c]
-                for r in range(sub_ptr[w], sub_ptr[w + 1]):
-                    rows[n_rows] = sub_idx[r]
+                if sub_ptr is None:
+                    rows[n_rows] = w
                     n_rows += 1
+                else:
+                    for r in range(sub_ptr[w], sub_ptr[w + 1]):
+                        rows[n_rows] = sub_idx[r]
+                        n_rows += 1
             if n_rows == 0:
                 continue
             h[:] = 0.0
             for r in range(n_rows):
-                row = syn0[rows[r]]
-                for k in range(d):
-                    h[k] += row[k]
-            inv = np.float32(1.0 / n_rows)
-            for k in range(d):
-                h[k] *= inv
+                _add(h, syn0, rows[r])
+            _scale(h, np.float32(1.0 / n_rows))
             neu1e[:] = 0.0
-            loss_sum += _predict(h, word, syn1neg, syn1, points, codes, code_lens, neg_table,
-                                 negative, hs, alpha, neu1e, state, sig, logsig)
+            # negative sampling: the centre word (label 1), then `negative` noise words (label 0)
+            for j in range(negative + 1 if negative > 0 else 0):
+                target = word
+                if j > 0:
+                    target = neg_table[q]
+                    q = _following(q, table_size)
+                    while target == word:
+                        target = neg_table[q]
+                        q = _following(q, table_size)
+                f = _dot(h, syn1neg, target)
+                z = f if j == 0 else -f  # the logit of the right answer
+                i = _table_bin(z)
+                g, loss = _gradient_at(z, alpha, sig[i], logsig[i])
+                loss_sum += loss
+                if g != 0.0:
+                    g32 = np.float32(g if j == 0 else -g)
+                    _axpy(neu1e, g32, syn1neg, target)  # before syn1neg[target] changes
+                    _axpy_to_row(syn1neg, target, g32, h)
+            if hs:  # the inner nodes on the centre word's path; word2vec's label = 1 - code
+                for j in range(code_lens[word]):
+                    node = points[word, j]
+                    label = codes[word, j] == 0
+                    f = _dot(h, syn1, node)
+                    z = f if label else -f
+                    i = _table_bin(z)
+                    g, loss = _gradient_at(z, alpha, sig[i], logsig[i])
+                    loss_sum += loss
+                    if g != 0.0:
+                        g32 = np.float32(g if label else -g)
+                        _axpy(neu1e, g32, syn1, node)
+                        _axpy_to_row(syn1, node, g32, h)
             for r in range(n_rows):
-                row = syn0[rows[r]]
-                for k in range(d):
-                    row[k] += neu1e[k]
+                _add_to_row(syn0, rows[r], neu1e)
             n_examples += 1
+        state[0] = lcg
+    state[1] = q
     return loss_sum, n_examples, n_words
 
 

@@ -266,10 +266,9 @@ class FastText(Word2Vec):
     def _kernel(self):
         from seqlab.embeddings import _kernels_w2v as K
 
-        if self.algo == "cbow":
-            return super()._kernel()
         heads = (self._syn1neg, self._syn1, self._points, self._codes, self._code_lens)
-        return K.subword_skipgram_chunk, (self._syn0, self._sub_ptr, self._sub_idx, *heads), ()
+        kernel = K.cbow_chunk if self.algo == "cbow" else K.subword_skipgram_chunk
+        return kernel, (self._syn0, self._sub_ptr, self._sub_idx, *heads), ()
 
     def _vectors(self) -> np.ndarray:
         """(V, d): each word's mean over its own row and its n-gram rows."""

@@ -289,7 +289,8 @@ class Word2Vec:
         heads = (self._syn1neg, self._syn1, self._points, self._codes, self._code_lens)
         if self.algo == "skipgram":
             return K.skipgram_chunk, (self._syn0, *heads), (self.shared_negatives,)
-        return K.cbow_chunk, (self._syn0, self._sub_ptr, self._sub_idx, *heads), ()
+        # no sub_ptr/sub_idx: each word's input row is its own (the kernel's direct path)
+        return K.cbow_chunk, (self._syn0, None, None, *heads), ()
 
     # ------------------------------------------------------------------ model state
     def _input_rows(self, corpus: Corpus) -> tuple[int, np.ndarray, np.ndarray]:

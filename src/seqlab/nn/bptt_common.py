@@ -15,6 +15,7 @@ rows ``[continuing:active]`` start from the initial state there.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -24,6 +25,12 @@ class Step:
     active: int  # rows [:active] take a step here
     previous: int | None  # time index visited just before (None at the first visited step)
     continuing: int  # rows [:continuing] continue from `previous`; the rest start from h_0
+
+    @property
+    def coords(self) -> tuple[int, int, int, int]:
+        """``(t, previous, continuing, active)`` for the numba kernels (-1: no previous step)."""
+        previous = -1 if self.previous is None else self.previous
+        return self.t, previous, self.continuing, self.active
 
 
 def schedule(batch_sizes: Sequence[int], reverse: bool) -> list[Step]:
@@ -56,14 +63,16 @@ def schedule(batch_sizes: Sequence[int], reverse: bool) -> list[Step]:
 def previous_rows(states: torch.Tensor, init: torch.Tensor, step: Step) -> torch.Tensor:
     """``s_{t-1}`` for the active rows of `step`: a view when no row starts here, else a copy.
 
-    `states` (T, B, H) holds the state after every step; `init` (B, H) the initial state.
+    `states` (T, B, H) holds the state after every step (or is its ``unbind(0)`` views);
+    `init` (B, H) the initial state.
     """
     n, k = step.active, step.continuing
     if k == 0:
         return init[:n]
     if k == n:
-        return states[step.previous, :n]
-    return torch.cat((states[step.previous, :k], init[k:n]))  # rows [k:n] start here
+        rows = states[step.previous]  # two cheap indexings: this runs every step
+        return rows if n == rows.shape[0] else rows[:n]
+    return torch.cat((states[step.previous][:k], init[k:n]))  # rows [k:n] start here
 
 
 def recurrent_weight_grad(
@@ -107,9 +116,32 @@ def final_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor
     return out
 
 
+def carried_grad(grad: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+    """The backward sweep's carried gradient (B, H): a contiguous copy of `grad`, or zeros."""
+    if grad is None:
+        return like.new_zeros(like.shape)
+    return grad.clone(memory_format=torch.contiguous_format)
+
+
 def own_copy(grad):
     """b_ih and b_hh get equal gradients; each parameter must own its own tensor."""
     return None if grad is None else grad.clone()
+
+
+def rows_of(views: Sequence[torch.Tensor], t: int, n: int) -> torch.Tensor:
+    """Rows ``[:n]`` of step t from ``tensor.unbind(0)`` views, without slicing when n is all."""
+    rows = views[t]
+    return rows if n == rows.shape[0] else rows[:n]
+
+
+def array(t: torch.Tensor | None, ndim: int = 3) -> np.ndarray:
+    """A contiguous numpy view (or copy) of `t` for the kernels; for None an empty `ndim`-array.
+
+    The empty array stands for an absent buffer (no ``dy``, no ``state_grads``, nothing carried).
+    """
+    if t is None:
+        return np.empty((0,) * ndim, dtype=np.float32)
+    return t.detach().contiguous().numpy()
 
 
 def fused_kernels(like: torch.Tensor):
@@ -128,14 +160,45 @@ def fused_kernels(like: torch.Tensor):
 def step_product(weight: torch.Tensor, rows: int):
     """``h ↦ h Wᵀ`` for a weight (out, in) that every time step multiplies by; h is (n ≤ rows, in).
 
-    On CPU float32 with oneDNN the weight is packed once into oneDNN's blocked layout and each
-    step runs oneDNN's matmul, 25-35 % faster than ``torch.mm`` at these small (B, H)·(H, G·H)
-    shapes (it is where torch.nn.LSTM's fused CPU kernel gets its speed); otherwise ``torch.mm``.
+    On CPU float32 with oneDNN, for products of at least `ONEDNN_MIN_FLOPS`, the weight is packed
+    once into oneDNN's blocked layout and each step runs oneDNN's matmul: 25-35 % faster than
+    ``torch.mm`` (MKL, which takes its AVX2 path on this AMD CPU) at the LSTM's (B, H)·(H, 4H)
+    shapes; it is where torch.nn.LSTM's fused CPU kernel gets its speed. A oneDNN call costs
+    ~15 µs more than ``torch.mm`` before any arithmetic, so smaller products (the RNN's H×H, the
+    lab's small models) stay ``torch.mm``.
     """
-    if like_fused(weight) and torch.backends.mkldnn.is_available():
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), rows)
-        return lambda h: torch.ops.mkldnn._linear_pointwise(h, packed, None, "none", [], "")
-    return lambda h: torch.mm(h, weight.t())
+    if _onednn(weight) and 2 * rows * weight.numel() >= ONEDNN_MIN_FLOPS:
+        packed = _pack(weight, rows)
+        return lambda h: _onednn_linear(h, packed, None)
+    weight_t = weight.t()
+    return lambda h: torch.mm(h, weight_t)
+
+
+#: Below this many FLOPs per step oneDNN's fixed cost outweighs its faster arithmetic.
+ONEDNN_MIN_FLOPS = 16e6
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``x Wᵀ + b`` for x (M, in) and weight (out, in): the input projections of all steps at once.
+
+    oneDNN on CPU float32 (10-20 % faster than MKL's ``addmm`` here, see `step_product`).
+    """
+    if _onednn(weight):
+        return _onednn_linear(x.contiguous(), _pack(weight, x.shape[0]), bias)
+    return torch.mm(x, weight.t()) if bias is None else torch.addmm(bias, x, weight.t())
+
+
+def _onednn(weight: torch.Tensor) -> bool:
+    # private ops (torch.ops.mkldnn): guarded here, and tested against torch.mm
+    return like_fused(weight) and torch.backends.mkldnn.is_available()
+
+
+def _pack(weight: torch.Tensor, rows: int) -> torch.Tensor:
+    return torch.ops.mkldnn._reorder_linear_weight(weight.detach().contiguous(), rows)
+
+
+def _onednn_linear(x: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None):
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
 
 
 def like_fused(t: torch.Tensor) -> bool:

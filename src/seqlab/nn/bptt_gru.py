@@ -27,10 +27,14 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
+    array,
+    carried_grad,
     final_state,
     fused_kernels,
+    linear,
     previous_rows,
     recurrent_weight_grad,
+    rows_of,
     schedule,
     step_product,
 )
@@ -56,53 +60,21 @@ class GRULayerFunction(torch.autograd.Function):
         # the input projection are doubled, so n_t = 2σ(2W_in x_t + 2b_in + 2 r_t*m_t) − 1
         w_ih2 = w_ih.clone()
         w_ih2[2 * H :] *= 2
-        flat = x.reshape(T * B, I)
-        if b_ih is None:
-            gates = torch.mm(flat, w_ih2.t()).view(T, B, 3 * H)
-            b_hn = None
-        else:
+        bias = b_hn = None
+        if b_ih is not None:
             bias = b_ih.clone()
             bias[: 2 * H] += b_hh[: 2 * H]
             bias[2 * H :] *= 2
-            gates = torch.addmm(bias, flat, w_ih2.t()).view(T, B, 3 * H)
             b_hn = b_hh[2 * H :]
+        gates = linear(x.reshape(T * B, I), w_ih2, bias).view(T, B, 3 * H)
         y = x.new_zeros(T, B, H) if ragged else x.new_empty(T, B, H)
         m = torch.empty_like(y)  # m_t = W_hn h_{t-1} + b_hn, kept for the backward pass
-        recurrent = x.new_empty(B, 3 * H)  # W_hh h_{t-1}, reused every step
-        w_hh_t = w_hh.t()
+        b_hn = x.new_zeros(H) if b_hn is None else b_hn
         fused = fused_kernels(x)
-        if fused is not None:
-            b_hn_np = (x.new_zeros(H) if b_hn is None else b_hn.detach()).numpy()
-            product = step_product(w_hh, B)
-        for s in steps:
-            n = s.active
-            h_prev = previous_rows(y, h0, s)
-            g = gates[s.t, :n]
-            if fused is not None:  # W_hh h_{t-1} by oneDNN, then the block below in one pass
-                gh = product(h_prev.detach())
-                fused.gru_forward_step(
-                    g.numpy(),
-                    gh.numpy(),
-                    b_hn_np,
-                    h_prev.detach().numpy(),
-                    m[s.t, :n].numpy(),
-                    y[s.t, :n].numpy(),
-                )
-                continue
-            gh = recurrent[:n]
-            torch.mm(h_prev, w_hh_t, out=gh)
-            rz = g[:, : 2 * H]
-            rz.add_(gh[:, : 2 * H]).sigmoid_()
-            r, z, cand = g.split(H, dim=1)
-            m_t = m[s.t, :n]
-            if b_hn is None:
-                m_t.copy_(gh[:, 2 * H :])
-            else:
-                torch.add(gh[:, 2 * H :], b_hn, out=m_t)
-            cand.addcmul_(r, m_t, value=2).sigmoid_().mul_(2).sub_(1)  # n_t
-            h_t = y[s.t, :n]
-            torch.sub(h_prev, cand, out=h_t)
-            h_t.mul_(z).add_(cand)  # h_t = n_t + z_t * (h_{t-1} - n_t)
+        if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
+            _forward_fused(fused, gates, y, m, h0, w_hh, b_hn, steps)
+        else:
+            _forward_steps(gates, y, m, h0, w_hh, b_hn, steps)
         h_n = final_state(y, h0, steps)
         ctx.save_for_backward(x, h0, w_ih, w_hh, y, gates, m)
         ctx.steps, ctx.ragged, ctx.on_state_grads = steps, ragged, on_state_grads
@@ -116,56 +88,107 @@ class GRULayerFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_n, _dgates):
         x, h0, w_ih, w_hh, y, gates, m = ctx.saved_tensors
         T, B, H = y.shape
+        steps = ctx.steps
         new = y.new_zeros if ctx.ragged else y.new_empty
         d_rec = new(T, B, 3 * H)  # [δr̂, δẑ, δm]: δ of W_hh h_{t-1} + b_hh
         d_cand = new(T, B, H)  # δn̂: δ of n's pre-activation
-        dh = dh_n.clone() if dh_n is not None else h0.new_zeros(B, H)  # carried δh
+        dh = carried_grad(dh_n, h0)  # carried δh
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        ones, through_z = y.new_ones(B, H), y.new_empty(B, H)
-        slopes = y.new_empty(B, 3 * H)  # s(1-s) for r, z; 1-n² for n
         fused = fused_kernels(y)
-        if fused is not None:
-            back = step_product(w_hh.t(), B)  # δ_t ↦ δ_t W_hh
-        for s in reversed(ctx.steps):
-            n = s.active
-            dh_t, q = dh[:n], through_z[:n]
-            if dy is not None:
-                dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
-            if state_grads is not None:
-                state_grads[s.t, :n] = dh_t
-            act = gates[s.t, :n]
-            d_t = d_rec[s.t, :n]
-            dn = d_cand[s.t, :n]
-            if fused is not None:  # the elementwise block below in one pass
-                fused.gru_backward_step(
-                    dh_t.numpy(),
-                    act.numpy(),
-                    m[s.t, :n].numpy(),
-                    previous_rows(y, h0, s).detach().numpy(),
-                    d_t.numpy(),
-                    dn.numpy(),
-                    q.numpy(),
-                )
-                torch.add(q, back(d_t), out=dh_t)
-                continue
-            r, z, cand = act.split(H, dim=1)
-            dr, dz, dm = d_t.split(H, dim=1)
-            slope = slopes[:n]
-            torch.addcmul(act, act, act, value=-1, out=slope)
-            slope_r, slope_z, slope_n = slope.split(H, dim=1)
-            torch.addcmul(ones[:n], cand, cand, value=-1, out=slope_n)
-            torch.mul(dh_t, z, out=q)  # δh_t z_t: the path straight to h_{t-1}
-            torch.sub(dh_t, q, out=dn)
-            dn.mul_(slope_n)  # δn̂ = δh_t (1-z_t)(1-n_t²)
-            torch.sub(previous_rows(y, h0, s), cand, out=dz)
-            dz.mul_(dh_t).mul_(slope_z)  # δẑ
-            torch.mul(dn, m[s.t, :n], out=dr)
-            dr.mul_(slope_r)  # δr̂
-            torch.mul(dn, r, out=dm)  # δm
-            torch.addmm(q, d_t, w_hh, out=dh_t)  # δh_{t-1} = δh_t z_t + W_hhᵀ [δr̂, δẑ, δm]
+        if fused is not None:  # the same sweep: the elementwise block in one pass per step
+            _backward_fused(fused, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps)
+        else:
+            _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps)
         if state_grads is not None:
             ctx.on_state_grads(state_grads)
         return _parameter_grads(ctx, d_rec, d_cand, x, h0, w_ih, w_hh, y, dh)
+
+
+def _forward_steps(gates, y, m, h0, w_hh, b_hn, steps):
+    """The forward loop in torch ops, as the equations read (float64, CUDA)."""
+    H = y.shape[2]
+    recurrent = y.new_empty(y.shape[1], 3 * H)  # W_hh h_{t-1}, reused every step
+    w_hh_t = w_hh.t()
+    for s in steps:
+        n = s.active
+        h_prev = previous_rows(y, h0, s)
+        g = gates[s.t, :n]
+        gh = recurrent[:n]
+        torch.mm(h_prev, w_hh_t, out=gh)
+        rz = g[:, : 2 * H]
+        rz.add_(gh[:, : 2 * H]).sigmoid_()
+        r, z, cand = g.split(H, dim=1)
+        m_t = m[s.t, :n]
+        torch.add(gh[:, 2 * H :], b_hn, out=m_t)
+        cand.addcmul_(r, m_t, value=2).sigmoid_().mul_(2).sub_(1)  # n_t
+        h_t = y[s.t, :n]
+        torch.sub(h_prev, cand, out=h_t)
+        h_t.mul_(z).add_(cand)  # h_t = n_t + z_t * (h_{t-1} - n_t)
+
+
+def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
+    """The backward sweep in torch ops, as the equations read (float64, CUDA)."""
+    B, H = dh.shape
+    ones, through_z = dh.new_ones(B, H), dh.new_empty(B, H)
+    slopes = dh.new_empty(B, 3 * H)  # s(1-s) for r, z; 1-n² for n
+    for s in reversed(steps):
+        n = s.active
+        dh_t, q = dh[:n], through_z[:n]
+        if dy is not None:
+            dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
+        if state_grads is not None:
+            state_grads[s.t, :n] = dh_t
+        act = gates[s.t, :n]
+        d_t = d_rec[s.t, :n]
+        dn = d_cand[s.t, :n]
+        r, z, cand = act.split(H, dim=1)
+        dr, dz, dm = d_t.split(H, dim=1)
+        slope = slopes[:n]
+        torch.addcmul(act, act, act, value=-1, out=slope)
+        slope_r, slope_z, slope_n = slope.split(H, dim=1)
+        torch.addcmul(ones[:n], cand, cand, value=-1, out=slope_n)
+        torch.mul(dh_t, z, out=q)  # δh_t z_t: the path straight to h_{t-1}
+        torch.sub(dh_t, q, out=dn)
+        dn.mul_(slope_n)  # δn̂ = δh_t (1-z_t)(1-n_t²)
+        torch.sub(previous_rows(y, h0, s), cand, out=dz)
+        dz.mul_(dh_t).mul_(slope_z)  # δẑ
+        torch.mul(dn, m[s.t, :n], out=dr)
+        dr.mul_(slope_r)  # δr̂
+        torch.mul(dn, r, out=dm)  # δm
+        torch.addmm(q, d_t, w_hh, out=dh_t)  # δh_{t-1} = δh_t z_t + W_hhᵀ [δr̂, δẑ, δm]
+
+
+def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
+    """The forward loop on CPU float32: per step one oneDNN product and one numba kernel."""
+    recurrent = step_product(w_hh, y.shape[1])
+    gates_np, b_hn_np, m_np, y_np, h0_np = (
+        gates.numpy(),
+        array(b_hn),
+        m.numpy(),
+        y.numpy(),
+        array(h0),
+    )
+    states = y.unbind(0)  # h_t as torch views, for the products
+    for s in steps:
+        rec = recurrent(previous_rows(states, h0, s))  # W_hh h_{t-1} (n, 3H)
+        kernels.gru_forward_step(gates_np, rec.numpy(), b_hn_np, m_np, y_np, h0_np, *s.coords)
+
+
+def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
+    """The backward sweep on CPU float32: per step one numba kernel and one oneDNN product."""
+    back = step_product(w_hh.t(), dh.shape[0])  # δ_t ↦ δ_t W_hh
+    deltas = d_rec.unbind(0)
+    through_z = torch.empty_like(dh)  # δh_t z_t: the path straight to h_{t-1}
+    fixed = gates.numpy(), m.numpy(), y.numpy(), array(h0), d_rec.numpy(), d_cand.numpy()
+    dh_np, z_np, dy_np, sg_np = dh.numpy(), through_z.numpy(), array(dy), array(state_grads)
+    carried = None  # δ W_hh of the step processed last
+    for s in reversed(steps):
+        kernels.gru_backward_step(
+            dh_np, array(carried, ndim=2), z_np, dy_np, *fixed, sg_np, *s.coords
+        )
+        carried = back(rows_of(deltas, s.t, s.active))
+    rows = carried.shape[0]
+    torch.add(through_z[:rows], carried, out=dh[:rows])  # δh_{t-1} = δh_t z_t + δ_t W_hh
 
 
 def _parameter_grads(ctx, d_rec, d_cand, x, h0, w_ih, w_hh, y, dh):

@@ -28,11 +28,15 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
+    array,
+    carried_grad,
     final_state,
     fused_kernels,
+    linear,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
+    rows_of,
     schedule,
     step_product,
 )
@@ -59,40 +63,13 @@ class LSTMLayerFunction(torch.autograd.Function):
         # gates gives i, f, o and σ(2a_g) (torch's CPU tanh is several times slower than σ)
         w_ih2, w_hh2, bias2 = _double_g_rows(w_ih, w_hh, b_ih, b_hh, H)
         # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
-        flat = x.reshape(T * B, -1)
-        gates = torch.mm(flat, w_ih2.t()) if bias2 is None else torch.addmm(bias2, flat, w_ih2.t())
-        gates = gates.view(T, B, 4 * H)
+        gates = linear(x.reshape(T * B, -1), w_ih2, bias2).view(T, B, 4 * H)
         y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
-        w_hh2_t = w_hh2.t()
         fused = fused_kernels(x)
-        if fused is not None:
-            recurrent = step_product(w_hh2, B)
-        for s in steps:
-            n = s.active
-            a = gates[s.t, :n]  # (n, 4H)
-            if fused is not None:  # W_hh h_{t-1} by oneDNN, then the block below in one pass
-                rec = recurrent(previous_rows(y, h0, s).detach())
-                c_prev = previous_rows(c, c0, s).detach()
-                fused.lstm_forward_step(
-                    a.numpy(),
-                    rec.numpy(),
-                    c_prev.numpy(),
-                    c[s.t, :n].numpy(),
-                    tanh_c[s.t, :n].numpy(),
-                    y[s.t, :n].numpy(),
-                )
-                continue
-            a.addmm_(previous_rows(y, h0, s), w_hh2_t)
-            a.sigmoid_()
-            i, f, g, o = a.split(H, dim=1)
-            g.mul_(2).sub_(1)  # g = C~ = tanh(a_g)
-            c_t = c[s.t, :n]
-            torch.mul(f, previous_rows(c, c0, s), out=c_t)
-            c_t.addcmul_(i, g)  # C_t = f*C_{t-1} + i*C~
-            tc = tanh_c[s.t, :n]
-            torch.mul(c_t, 2, out=tc)
-            tc.sigmoid_().mul_(2).sub_(1)  # tanh(C_t)
-            torch.mul(o, tc, out=y[s.t, :n])  # h_t = o * tanh(C_t)
+        if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
+            _forward_fused(fused, gates, y, c, tanh_c, h0, c0, w_hh2, steps)
+        else:
+            _forward_steps(gates, y, c, tanh_c, h0, c0, w_hh2, steps)
         h_n, c_n = final_state(y, h0, steps), final_state(c, c0, steps)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, y, gates, c, tanh_c)
         ctx.steps, ctx.ragged = steps, ragged
@@ -109,55 +86,104 @@ class LSTMLayerFunction(torch.autograd.Function):
         steps = ctx.steps
         # δ of the pre-activations (T, B, 4H); zero where a sequence has ended
         d_pre = gates.new_zeros(T, B, 4 * H) if ctx.ragged else torch.empty_like(gates)
-        dh = dh_n.clone() if dh_n is not None else h0.new_zeros(B, H)  # carried δh
-        dc = dc_n.clone() if dc_n is not None else c0.new_zeros(B, H)  # carried δC
+        dh = carried_grad(dh_n, h0)  # carried δh
+        dc = carried_grad(dc_n, c0)  # carried δC
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        ones, scratch = y.new_ones(B, H), y.new_empty(B, H)
-        slopes = gates.new_empty(B, 4 * H)  # σ'(a) = s(1-s) per gate, tanh'(a) = 1-g² for g
         fused = fused_kernels(y)
-        if fused is not None:
-            back = step_product(w_hh.t(), B)  # δ_t ↦ δ_t W_hh
-        for s in reversed(steps):
-            n = s.active
-            dh_t, dc_t, q = dh[:n], dc[:n], scratch[:n]
-            if dy is not None:
-                dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
-            if state_grads is not None:
-                state_grads[s.t, :n] = dh_t
-            act = gates[s.t, :n]
-            d_t = d_pre[s.t, :n]
-            if fused is not None:  # the elementwise block below in one pass
-                fused.lstm_backward_step(
-                    dh_t.numpy(),
-                    dc_t.numpy(),
-                    act.numpy(),
-                    tanh_c[s.t, :n].numpy(),
-                    previous_rows(c, c0, s).detach().numpy(),
-                    d_t.numpy(),
-                )
-                dh_t.copy_(back(d_t))
-                continue
-            i, f, g, o = act.split(H, dim=1)
-            tc = tanh_c[s.t, :n]
-            di, df, dg, do = d_t.split(H, dim=1)
-            # δC_t = δC + δh_t * o * (1 - tanh²C_t), without temporaries
-            torch.mul(dh_t, o, out=q)
-            dc_t.add_(q)
-            q.mul_(tc)
-            dc_t.addcmul_(q, tc, value=-1)
-            torch.mul(dh_t, tc, out=do)  # ∂L/∂o_t
-            torch.mul(dc_t, g, out=di)  # ∂L/∂i_t
-            torch.mul(dc_t, previous_rows(c, c0, s), out=df)  # ∂L/∂f_t
-            torch.mul(dc_t, i, out=dg)  # ∂L/∂g_t
-            slope = slopes[:n]
-            torch.addcmul(act, act, act, value=-1, out=slope)
-            torch.addcmul(ones[:n], g, g, value=-1, out=slope[:, 2 * H : 3 * H])
-            d_t.mul_(slope)  # δ_t = [δi, δf, δg, δo] of the pre-activations
-            dc_t.mul_(f)  # δC_{t-1}
-            torch.mm(d_t, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
+        if fused is not None:  # the same sweep: the elementwise block in one pass per step
+            _backward_fused(
+                fused, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps
+            )
+        else:
+            _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps)
         if state_grads is not None:
             ctx.on_state_grads(state_grads)
         return _parameter_grads(ctx, d_pre, x, h0, w_ih, w_hh, y, dh, dc)
+
+
+def _forward_steps(gates, y, c, tanh_c, h0, c0, w_hh2, steps):
+    """The forward loop in torch ops, as the equations read (float64, CUDA)."""
+    H = y.shape[2]
+    w_hh2_t = w_hh2.t()
+    for s in steps:
+        n = s.active
+        a = gates[s.t, :n]  # (n, 4H)
+        a.addmm_(previous_rows(y, h0, s), w_hh2_t)
+        a.sigmoid_()
+        i, f, g, o = a.split(H, dim=1)
+        g.mul_(2).sub_(1)  # g = C~ = tanh(a_g)
+        c_t = c[s.t, :n]
+        torch.mul(f, previous_rows(c, c0, s), out=c_t)
+        c_t.addcmul_(i, g)  # C_t = f*C_{t-1} + i*C~
+        tc = tanh_c[s.t, :n]
+        torch.mul(c_t, 2, out=tc)
+        tc.sigmoid_().mul_(2).sub_(1)  # tanh(C_t)
+        torch.mul(o, tc, out=y[s.t, :n])  # h_t = o * tanh(C_t)
+
+
+def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
+    """The backward sweep in torch ops, as the equations read (float64, CUDA)."""
+    B, H = dh.shape
+    ones, scratch = dh.new_ones(B, H), dh.new_empty(B, H)
+    slopes = gates.new_empty(B, 4 * H)  # σ'(a) = s(1-s) per gate, tanh'(a) = 1-g² for g
+    for s in reversed(steps):
+        n = s.active
+        dh_t, dc_t, q = dh[:n], dc[:n], scratch[:n]
+        if dy is not None:
+            dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
+        if state_grads is not None:
+            state_grads[s.t, :n] = dh_t
+        act = gates[s.t, :n]
+        d_t = d_pre[s.t, :n]
+        i, f, g, o = act.split(H, dim=1)
+        tc = tanh_c[s.t, :n]
+        di, df, dg, do = d_t.split(H, dim=1)
+        # δC_t = δC + δh_t * o * (1 - tanh²C_t), without temporaries
+        torch.mul(dh_t, o, out=q)
+        dc_t.add_(q)
+        q.mul_(tc)
+        dc_t.addcmul_(q, tc, value=-1)
+        torch.mul(dh_t, tc, out=do)  # ∂L/∂o_t
+        torch.mul(dc_t, g, out=di)  # ∂L/∂i_t
+        torch.mul(dc_t, previous_rows(c, c0, s), out=df)  # ∂L/∂f_t
+        torch.mul(dc_t, i, out=dg)  # ∂L/∂g_t
+        slope = slopes[:n]
+        torch.addcmul(act, act, act, value=-1, out=slope)
+        torch.addcmul(ones[:n], g, g, value=-1, out=slope[:, 2 * H : 3 * H])
+        d_t.mul_(slope)  # δ_t = [δi, δf, δg, δo] of the pre-activations
+        dc_t.mul_(f)  # δC_{t-1}
+        torch.mm(d_t, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
+
+
+def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
+    """The forward loop on CPU float32: per step one oneDNN product and one numba kernel."""
+    recurrent = step_product(w_hh2, y.shape[1])
+    gates_np, c_np, tanh_np, y_np, c0_np = (
+        gates.numpy(),
+        c.numpy(),
+        tanh_c.numpy(),
+        y.numpy(),
+        array(c0),
+    )
+    states = y.unbind(0)  # h_t as torch views, for the products
+    for s in steps:
+        rec = recurrent(previous_rows(states, h0, s))  # W_hh h_{t-1} (n, 4H)
+        kernels.lstm_forward_step(gates_np, rec.numpy(), c_np, tanh_np, y_np, c0_np, *s.coords)
+
+
+def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
+    """The backward sweep on CPU float32: per step one numba kernel and one oneDNN product."""
+    back = step_product(w_hh.t(), dh.shape[0])  # δ_t ↦ δ_t W_hh
+    deltas = d_pre.unbind(0)
+    dh_np, dc_np, dy_np, sg_np = dh.numpy(), dc.numpy(), array(dy), array(state_grads)
+    fixed = gates.numpy(), tanh_c.numpy(), c.numpy(), array(c0), d_pre.numpy()
+    carried = None  # δ W_hh of the step processed last: δh of its rows from here on
+    for s in reversed(steps):
+        kernels.lstm_backward_step(
+            dh_np, dc_np, array(carried, ndim=2), dy_np, *fixed, sg_np, *s.coords
+        )
+        carried = back(rows_of(deltas, s.t, s.active))
+    dh[: carried.shape[0]] = carried
 
 
 def _double_g_rows(w_ih, w_hh, b_ih, b_hh, H):

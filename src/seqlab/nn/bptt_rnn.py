@@ -23,12 +23,17 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
+    array,
+    carried_grad,
     final_state,
     fused_kernels,
+    linear,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
+    rows_of,
     schedule,
+    step_product,
 )
 
 NONLINEARITIES = ("tanh", "relu", "sigmoid")
@@ -50,27 +55,16 @@ class RNNLayerFunction(torch.autograd.Function):
         T, B, _ = x.shape
         steps = schedule(batch_sizes, reverse)
         # tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the products
-        # are scaled by 2 for free (addmm's alpha and beta), then σ and an affine map
+        # take weights scaled by 2, then σ and an affine map (or the numba kernel's tanh(a/2))
         scale = 2.0 if nonlinearity == "tanh" else 1.0
-        activate = _ACTIVATIONS[nonlinearity]
         # y (T, B, H) starts as every W_ih x_t + b at once; step t turns y[t] into h_t in place
-        flat = x.reshape(T * B, -1)
-        if b_ih is None:
-            y = torch.mm(flat, w_ih.t()).mul_(scale)
-        else:
-            y = torch.addmm(b_ih + b_hh, flat, w_ih.t(), beta=scale, alpha=scale)
-        y = y.view(T, B, -1)
-        w_hh_t = w_hh.t()
+        bias = None if b_ih is None else (b_ih + b_hh) * scale
+        y = linear(x.reshape(T * B, -1), w_ih * scale, bias).view(T, B, -1)
         fused = fused_kernels(x) if nonlinearity == "tanh" else None
-        for s in steps:
-            h_t = y[s.t, : s.active]
-            h_t.addmm_(previous_rows(y, h0, s), w_hh_t, alpha=scale)
-            if fused is not None:
-                fused.tanh_from_doubled(h_t.numpy())  # one pass instead of three
-            else:
-                activate(h_t)
-            if s.active < B:
-                y[s.t, s.active :] = 0  # the sequence has ended: output zero
+        if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, tanh in one pass
+            _forward_fused(fused, y, h0, w_hh * scale, steps)
+        else:
+            _forward_steps(y, h0, w_hh * scale, _ACTIVATIONS[nonlinearity], steps)
         h_n = final_state(y, h0, steps)
         ctx.save_for_backward(x, h0, w_ih, w_hh, y)
         ctx.steps, ctx.ragged, ctx.nonlinearity = steps, batch_sizes[-1] < B, nonlinearity
@@ -84,31 +78,13 @@ class RNNLayerFunction(torch.autograd.Function):
         x, h0, w_ih, w_hh, y = ctx.saved_tensors
         T, B, H = y.shape
         d_pre = y.new_zeros(T, B, H) if ctx.ragged else torch.empty_like(y)  # δ_t
-        dh = dh_n.clone() if dh_n is not None else h0.new_zeros(B, H)  # carried δh
+        dh = carried_grad(dh_n, h0)  # carried δh
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        ones = y.new_ones(B, H) if ctx.nonlinearity == "tanh" else None
         fused = fused_kernels(y) if ctx.nonlinearity == "tanh" else None
-        for s in reversed(ctx.steps):
-            n = s.active
-            dh_t = dh[:n]
-            if dy is not None:
-                dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
-            if state_grads is not None:
-                state_grads[s.t, :n] = dh_t
-            d, h = d_pre[s.t, :n], y[s.t, :n]
-            # f'(a_t) written with the output h_t = f(a_t)
-            if fused is not None:  # δ_t = δh_t * (1 - h²) in one pass
-                fused.tanh_backward_step(dh_t.numpy(), h.numpy(), d.numpy())
-                torch.mm(d, w_hh, out=dh_t)
-                continue
-            if ctx.nonlinearity == "tanh":
-                torch.addcmul(ones[:n], h, h, value=-1, out=d)  # 1 - h²
-            elif ctx.nonlinearity == "sigmoid":
-                torch.addcmul(h, h, h, value=-1, out=d)  # h(1 - h)
-            else:
-                torch.gt(h, 0, out=d)  # [h > 0]
-            d.mul_(dh_t)  # δ_t = δh_t * f'(a_t)
-            torch.mm(d, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
+        if fused is not None:  # the same sweep: δ_t in one pass per step
+            _backward_fused(fused, dy, dh, y, d_pre, state_grads, w_hh, ctx.steps)
+        else:
+            _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, ctx.nonlinearity, ctx.steps)
         if state_grads is not None:
             ctx.on_state_grads(state_grads)
         flat = d_pre.view(T * B, H)
@@ -118,6 +94,69 @@ class RNNLayerFunction(torch.autograd.Function):
         dw_hh = recurrent_weight_grad(d_pre, y, h0, ctx.steps) if need[3] else None
         db = flat.sum(0) if ctx.has_bias and (need[4] or need[5]) else None
         return dx, dh, dw_ih, dw_hh, db, own_copy(db), None, None, None, None
+
+
+def _forward_steps(y, h0, w_hh, activate, steps):
+    """The forward loop in torch ops: ``y[t] ← f(y[t] + W_hh h_{t-1})`` (float64, CUDA, ReLU, σ)."""
+    B = y.shape[1]
+    w_hh_t = w_hh.t()
+    for s in steps:
+        h_t = y[s.t, : s.active]
+        h_t.addmm_(previous_rows(y, h0, s), w_hh_t)
+        activate(h_t)
+        if s.active < B:
+            y[s.t, s.active :] = 0  # the sequence has ended: output zero
+
+
+def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
+    """The backward sweep in torch ops (float64, CUDA, ReLU, σ)."""
+    ones = torch.ones_like(dh)
+    for s in reversed(steps):
+        n = s.active
+        dh_t = dh[:n]
+        if dy is not None:
+            dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
+        if state_grads is not None:
+            state_grads[s.t, :n] = dh_t
+        d, h = d_pre[s.t, :n], y[s.t, :n]
+        # f'(a_t) written with the output h_t = f(a_t)
+        if nonlinearity == "tanh":
+            torch.addcmul(ones[:n], h, h, value=-1, out=d)  # 1 - h²
+        elif nonlinearity == "sigmoid":
+            torch.addcmul(h, h, h, value=-1, out=d)  # h(1 - h)
+        else:
+            torch.gt(h, 0, out=d)  # [h > 0]
+        d.mul_(dh_t)  # δ_t = δh_t * f'(a_t)
+        torch.mm(d, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
+
+
+def _forward_fused(kernels, y, h0, w_hh2, steps):
+    """The tanh forward loop on CPU float32: per step one oneDNN product and one numba kernel."""
+    recurrent = step_product(w_hh2, y.shape[1])
+    y_np, states = y.numpy(), y.unbind(0)
+    for s in steps:
+        rec = recurrent(previous_rows(states, h0, s))  # 2 W_hh h_{t-1} (n, H)
+        kernels.rnn_tanh_forward_step(y_np, rec.numpy(), s.t, s.active)
+
+
+def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):
+    """The tanh backward sweep on CPU float32: per step one numba kernel and one oneDNN product."""
+    back = step_product(w_hh.t(), dh.shape[0])  # δ_t ↦ δ_t W_hh
+    deltas = d_pre.unbind(0)
+    dh_np, dy_np, y_np, d_np, sg_np = (
+        dh.numpy(),
+        array(dy),
+        y.numpy(),
+        d_pre.numpy(),
+        array(state_grads),
+    )
+    carried = None  # δ W_hh of the step processed last: δh of its rows from here on
+    for s in reversed(steps):
+        kernels.rnn_tanh_backward_step(
+            dh_np, array(carried, ndim=2), dy_np, y_np, d_np, sg_np, s.t, s.active
+        )
+        carried = back(rows_of(deltas, s.t, s.active))
+    dh[: carried.shape[0]] = carried
 
 
 def _tanh_from_doubled_(a2: torch.Tensor) -> torch.Tensor:

@@ -1,12 +1,18 @@
 r"""Fused per-step gate arithmetic for float32 CPU tensors: one pass over memory per step.
 
-The recurrent matrix product of a step stays a torch (BLAS) call; everything elementwise that
-follows it — the gate nonlinearities, the cell update, the output, and in the backward sweep
-the δ of every gate — is one numba loop here instead of about ten torch ops, each of which
-would read and write the whole (B, 4H) block and pay torch's dispatch cost.
+The recurrent matrix product of a step stays a torch (oneDNN) call; everything elementwise around
+it — the gate nonlinearities, the cell update, the output, and in the backward sweep the total
+derivative ``δh_t``, the δ of every gate and the stored ``∂L/∂h_t`` — is one numba loop here
+instead of about ten torch ops, each of which would read and write the whole (B, 4H) block and
+pay torch's dispatch cost.
 
-The kernels work in place on numpy views of the very tensors the torch path uses (no copies),
-so the BPTT functions call them as a drop-in replacement for their elementwise block.
+So that a step costs two calls and no per-step slicing, the kernels take the whole-sequence
+buffers (T, B, ·) as numpy views of the very tensors the BPTT functions keep (no copies), with
+the step's coordinates ``t``, ``prev``, ``k``, ``n`` of ``bptt_common.Step``: rows ``[:n]`` take
+step ``t``; rows ``[:k]`` continue from step ``prev``, rows ``[k:n]`` start from the initial
+state. In the backward sweep ``carried`` (m, H) is ``δ W_hh`` of the step processed just
+before; it becomes ``δh`` of its m rows at the start of the next kernel (one copy fewer).
+Empty arrays stand for "no ``dy``" and "no ``state_grads``".
 Gate pre-activations arrive with their tanh rows doubled (see ``bptt_lstm``), so every gate is
 ``t = tanh(a/2)``: ``σ(a') = (1 + t)/2`` for i, f, o and ``tanh(a_g) = t`` for g.
 
@@ -49,20 +55,39 @@ def _tanh(x):
 _kernel = njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
 
 
-@_kernel
-def lstm_forward_step(a, rec, c_prev, c, tanh_c, h):
-    """One LSTM step; all arrays (n, ·) float32, rows contiguous.
+@njit(inline="always")
+def _take_carried(dh, carried):
+    """``δh ← carried`` for the rows the previously processed step ran."""
+    for b in range(carried.shape[0]):
+        dh[b, :] = carried[b]
 
-    `a` (n, 4H): input projections with doubled g rows, overwritten with i, f, g=C~, o.
-    `rec` (n, 4H): W_hh h_{t-1} (doubled g rows). `c_prev` (n, H): C_{t-1}. Writes `c` = C_t,
-    `tanh_c` = tanh(C_t), `h` = o * tanh(C_t).
+
+@njit(inline="always")
+def _total_derivative(dh, dy, state_grads, t, b):
+    """``δh_t = δh + ∂L/∂y_t`` for row b, stored in `state_grads` when that is asked for."""
+    dhb = dh[b]
+    if dy.shape[0] > 0:
+        dhb += dy[t, b]
+    if state_grads.shape[0] > 0:
+        state_grads[t, b, :] = dhb
+    return dhb
+
+
+@_kernel
+def lstm_forward_step(gates, rec, c, tanh_c, y, c0, t, prev, k, n):
+    """One LSTM step; `gates` (T, B, 4H), `c`, `tanh_c`, `y` (T, B, H), `c0` (B, H) float32.
+
+    ``gates[t]`` holds the input projections with doubled g rows and is overwritten with
+    i, f, g=C~, o. `rec` (n, 4H): W_hh h_{t-1} (doubled g rows). Writes C_t, tanh(C_t) and
+    h_t = o * tanh(C_t) into row t of `c`, `tanh_c`, `y`.
     """
-    n, G = a.shape
-    H = G // 4
+    H = gates.shape[2] // 4
     for b in range(n):
-        ai, af, ag, ao = a[b, :H], a[b, H : 2 * H], a[b, 2 * H : 3 * H], a[b, 3 * H :]
-        ri, rf, rg, ro = rec[b, :H], rec[b, H : 2 * H], rec[b, 2 * H : 3 * H], rec[b, 3 * H :]
-        cp, cb, tb, hb = c_prev[b], c[b], tanh_c[b], h[b]
+        cp = c[prev, b] if b < k else c0[b]
+        a, r = gates[t, b], rec[b]
+        ai, af, ag, ao = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        ri, rf, rg, ro = r[:H], r[H : 2 * H], r[2 * H : 3 * H], r[3 * H :]
+        cb, tb, hb = c[t, b], tanh_c[t, b], y[t, b]
         for j in range(H):
             i = _HALF + _HALF * _tanh(_HALF * (ai[j] + ri[j]))
             f = _HALF + _HALF * _tanh(_HALF * (af[j] + rf[j]))
@@ -75,20 +100,25 @@ def lstm_forward_step(a, rec, c_prev, c, tanh_c, h):
 
 
 @_kernel
-def lstm_backward_step(dh, dc, act, tanh_c, c_prev, d):
-    """δ of one LSTM step before ``δh_{t-1} = δ_t W_hh``; arrays (n, ·) float32.
+def lstm_backward_step(
+    dh, dc, carried, dy, gates, tanh_c, c, c0, d_pre, state_grads, t, prev, k, n
+):
+    """δ of one LSTM step before ``δh_{t-1} = δ_t W_hh``.
 
-    `dh` (n, H): total ∂L/∂h_t. `dc` (n, H): carried δC, overwritten with δC_{t-1}.
-    `act` (n, 4H): i, f, g, o. `tanh_c`, `c_prev` (n, H). Writes `d` (n, 4H) = δ of the
+    `dh`, `dc` (B, H): carried δh and δC; `dc` is overwritten with δC_{t-1}. `gates` (T, B, 4H):
+    i, f, g, o. `tanh_c`, `c` (T, B, H); `c0` (B, H). Writes ``d_pre[t]`` (T, B, 4H) = δ of the
     pre-activations [δi, δf, δg, δo].
     """
-    n, G = act.shape
-    H = G // 4
+    H = dh.shape[1]
     one = _F(1)
+    _take_carried(dh, carried)
     for b in range(n):
-        ai, af, ag, ao = act[b, :H], act[b, H : 2 * H], act[b, 2 * H : 3 * H], act[b, 3 * H :]
-        di, df, dg, do = d[b, :H], d[b, H : 2 * H], d[b, 2 * H : 3 * H], d[b, 3 * H :]
-        dhb, dcb, tb, cp = dh[b], dc[b], tanh_c[b], c_prev[b]
+        dhb = _total_derivative(dh, dy, state_grads, t, b)
+        cp = c[prev, b] if b < k else c0[b]
+        a, d = gates[t, b], d_pre[t, b]
+        ai, af, ag, ao = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        di, df, dg, do = d[:H], d[H : 2 * H], d[2 * H : 3 * H], d[3 * H :]
+        dcb, tb = dc[b], tanh_c[t, b]
         for j in range(H):
             i, f, g, o, tc, dht = ai[j], af[j], ag[j], ao[j], tb[j], dhb[j]
             dct = dcb[j] + dht * o * (one - tc * tc)
@@ -100,67 +130,83 @@ def lstm_backward_step(dh, dc, act, tanh_c, c_prev, d):
 
 
 @_kernel
-def gru_forward_step(a, rec, b_hn, h_prev, m, h):
-    """One GRU step after ``rec = W_hh h_{t-1}``; arrays (n, ·) float32, rows contiguous.
+def gru_forward_step(gates, rec, b_hn, m, y, h0, t, prev, k, n):
+    """One GRU step after ``rec = W_hh h_{t-1}`` (n, 3H); `gates` (T, B, 3H), `m`, `y` (T, B, H).
 
-    `a` (n, 3H): input projections with doubled n rows (r, z rows carry both biases),
-    overwritten with r, z, n. `rec` (n, 3H): W_hh h_{t-1}. `b_hn` (H,): the n rows of b_hh
-    (zeros without bias). `h_prev` (n, H). Writes `m` = W_hn h_{t-1} + b_hn and
-    `h` = n + z * (h_{t-1} - n).
+    ``gates[t]`` holds the input projections with doubled n rows (r, z rows carry both biases)
+    and is overwritten with r, z, n. `b_hn` (H,): the n rows of b_hh (zeros without bias).
+    Writes ``m[t]`` = W_hn h_{t-1} + b_hn and ``y[t]`` = n + z * (h_{t-1} - n).
     """
-    n, G = a.shape
-    H = G // 3
+    H = gates.shape[2] // 3
     for b in range(n):
-        ar, az, an = a[b, :H], a[b, H : 2 * H], a[b, 2 * H :]
-        rr, rz, rn = rec[b, :H], rec[b, H : 2 * H], rec[b, 2 * H :]
-        hp, mb, hb = h_prev[b], m[b], h[b]
+        hp = y[prev, b] if b < k else h0[b]
+        a, r = gates[t, b], rec[b]
+        ar, az, an = a[:H], a[H : 2 * H], a[2 * H :]
+        rr, rz, rn = r[:H], r[H : 2 * H], r[2 * H :]
+        mb, hb = m[t, b], y[t, b]
         for j in range(H):
-            r = _HALF + _HALF * _tanh(_HALF * (ar[j] + rr[j]))
+            rj = _HALF + _HALF * _tanh(_HALF * (ar[j] + rr[j]))
             z = _HALF + _HALF * _tanh(_HALF * (az[j] + rz[j]))
             mj = rn[j] + b_hn[j]
-            c = _tanh(_HALF * an[j] + r * mj)
-            ar[j], az[j], an[j] = r, z, c
-            mb[j], hb[j] = mj, c + z * (hp[j] - c)
+            cand = _tanh(_HALF * an[j] + rj * mj)
+            ar[j], az[j], an[j] = rj, z, cand
+            mb[j], hb[j] = mj, cand + z * (hp[j] - cand)
 
 
 @_kernel
-def gru_backward_step(dh, act, m, h_prev, d, d_cand, through_z):
-    """δ of one GRU step before ``δh_{t-1} = δh_t z + δ_t W_hh``; arrays (n, ·) float32.
+def gru_backward_step(
+    dh, carried, through_z, dy, gates, m, y, h0, d_rec, d_cand, state_grads, t, prev, k, n
+):
+    """δ of one GRU step before ``δh_{t-1} = δh_t z + δ_t W_hh``.
 
-    `dh` (n, H): total ∂L/∂h_t. `act` (n, 3H): r, z, n. `m`, `h_prev` (n, H). Writes `d`
-    (n, 3H) = [δr̂, δẑ, δm], `d_cand` (n, H) = δn̂ and `through_z` (n, H) = δh_t z.
+    `dh` (B, H): carried δh; `carried` (m, H) = δ W_hh of the step processed before, to which
+    that step's ``through_z`` (B, H) = δh z is added. `gates` (T, B, 3H): r, z, n. `m`, `y`
+    (T, B, H); `h0` (B, H). Writes ``d_rec[t]`` (T, B, 3H) = [δr̂, δẑ, δm], ``d_cand[t]``
+    (T, B, H) = δn̂ and ``through_z[:n]`` = δh_t z.
     """
-    n, G = act.shape
-    H = G // 3
+    H = dh.shape[1]
     one = _F(1)
+    for b in range(carried.shape[0]):
+        dh[b, :] = through_z[b] + carried[b]
     for b in range(n):
-        ar, az, an = act[b, :H], act[b, H : 2 * H], act[b, 2 * H :]
-        dr, dz, dm = d[b, :H], d[b, H : 2 * H], d[b, 2 * H :]
-        dhb, mb, hp, dnb, qb = dh[b], m[b], h_prev[b], d_cand[b], through_z[b]
+        dhb = _total_derivative(dh, dy, state_grads, t, b)
+        hp = y[prev, b] if b < k else h0[b]
+        a, d = gates[t, b], d_rec[t, b]
+        ar, az, an = a[:H], a[H : 2 * H], a[2 * H :]
+        dr, dz, dm = d[:H], d[H : 2 * H], d[2 * H :]
+        mb, dnb, qb = m[t, b], d_cand[t, b], through_z[b]
         for j in range(H):
-            r, z, c, dht = ar[j], az[j], an[j], dhb[j]
-            dn = (dht - dht * z) * (one - c * c)
+            r, z, cand, dht = ar[j], az[j], an[j], dhb[j]
+            dn = (dht - dht * z) * (one - cand * cand)
             qb[j] = dht * z
             dnb[j] = dn
-            dz[j] = (hp[j] - c) * dht * z * (one - z)
+            dz[j] = (hp[j] - cand) * dht * z * (one - z)
             dr[j] = dn * mb[j] * r * (one - r)
             dm[j] = dn * r
 
 
 @_kernel
-def tanh_from_doubled(a):
-    """``a ← tanh(a/2)`` in place on an (n, H) float32 array: the RNN's tanh step (see bptt_rnn)."""
-    for b in range(a.shape[0]):
-        row = a[b]
-        for j in range(row.shape[0]):
-            row[j] = _tanh(_HALF * row[j])
+def rnn_tanh_forward_step(y, rec, t, n):
+    """``y[t] ← tanh((y[t] + rec)/2)`` for rows [:n], zero for the rest; `y` (T, B, H).
+
+    ``y[t]`` holds 2(W_ih x_t + b) and `rec` (n, H) 2 W_hh h_{t-1} (see bptt_rnn). Rows past n
+    have ended: their output is zero.
+    """
+    for b in range(n):
+        yb, rb = y[t, b], rec[b]
+        for j in range(yb.shape[0]):
+            yb[j] = _tanh(_HALF * (yb[j] + rb[j]))
+    for b in range(n, y.shape[1]):
+        y[t, b, :] = 0
 
 
 @_kernel
-def tanh_backward_step(dh, h, d):
-    """``d = δh * (1 - h²)`` on (n, H) float32 arrays: δ of the RNN's tanh pre-activation."""
+def rnn_tanh_backward_step(dh, carried, dy, y, d_pre, state_grads, t, n):
+    """``d_pre[t] = δh_t * (1 - h_t²)`` for rows [:n]: δ of the tanh pre-activation."""
     one = _F(1)
-    for b in range(h.shape[0]):
-        dhb, hb, db = dh[b], h[b], d[b]
+    _take_carried(dh, carried)
+    for b in range(n):
+        dhb = _total_derivative(dh, dy, state_grads, t, b)
+        hb, db = y[t, b], d_pre[t, b]
         for j in range(hb.shape[0]):
             db[j] = dhb[j] * (one - hb[j] * hb[j])
