@@ -135,13 +135,15 @@ def rows_of(views: Sequence[torch.Tensor], t: int, n: int) -> torch.Tensor:
 
 
 def array(t: torch.Tensor | None, ndim: int = 3) -> np.ndarray:
-    """A contiguous numpy view (or copy) of `t` for the kernels; for None an empty `ndim`-array.
+    """A numpy view of `t` for the kernels; for None an empty `ndim`-array.
 
     The empty array stands for an absent buffer (no ``dy``, no ``state_grads``, nothing carried).
+    A strided `t` stays a view (numba compiles the kernel for its layout): ``dy`` of
+    ``output.sum()`` is an expanded tensor, and a contiguous copy would cost (T, B, H) memory.
     """
     if t is None:
         return np.empty((0,) * ndim, dtype=np.float32)
-    return t.detach().contiguous().numpy()
+    return t.detach().numpy()
 
 
 def fused_kernels(like: torch.Tensor):
@@ -164,8 +166,9 @@ def step_product(weight: torch.Tensor, rows: int):
     once into oneDNN's blocked layout and each step runs oneDNN's matmul: 25-35 % faster than
     ``torch.mm`` (MKL, which takes its AVX2 path on this AMD CPU) at the LSTM's (B, H)·(H, 4H)
     shapes; it is where torch.nn.LSTM's fused CPU kernel gets its speed. A oneDNN call costs
-    ~15 µs more than ``torch.mm`` before any arithmetic, so smaller products (the RNN's H×H, the
-    lab's small models) stay ``torch.mm``.
+    ~15 µs more than ``torch.mm`` before any arithmetic, so smaller products (the lab's small
+    models) stay ``torch.mm``; from about 8 MFLOP on (the RNN's (64, 256)·(256, 256)) oneDNN
+    is as fast or faster.
     """
     if _onednn(weight) and 2 * rows * weight.numel() >= ONEDNN_MIN_FLOPS:
         packed = _pack(weight, rows)
@@ -174,8 +177,9 @@ def step_product(weight: torch.Tensor, rows: int):
     return lambda h: torch.mm(h, weight_t)
 
 
-#: Below this many FLOPs per step oneDNN's fixed cost outweighs its faster arithmetic.
-ONEDNN_MIN_FLOPS = 16e6
+#: Below this many FLOPs per step oneDNN's fixed cost outweighs its faster arithmetic (measured:
+#: about even at 8.4 and 10.2 MFLOP, 1.4× faster at 16.8, 2× slower at 0.3).
+ONEDNN_MIN_FLOPS = 8e6
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
