@@ -146,6 +146,47 @@ def array(t: torch.Tensor | None, ndim: int = 3) -> np.ndarray:
     return t.detach().numpy()
 
 
+def total_derivative(dh_t, dy, state_grads, step: Step) -> None:
+    """``δh_t ← δh + ∂L/∂y_t`` in place on the active rows, kept in `state_grads` if asked for.
+
+    The torch loops' twin of the numba kernels' ``_total_derivative``.
+    """
+    if dy is not None:
+        dh_t += dy[step.t, : step.active]
+    if state_grads is not None:
+        state_grads[step.t, : step.active] = dh_t
+
+
+def fused_forward(kernel, w_hh, y, h0, steps, before, after) -> None:
+    """The forward loop on CPU float32: per step one product and one numba kernel.
+
+    ``rec = W_hh h_{t-1}`` (oneDNN or ``torch.mm``, see `step_product`), then
+    ``kernel(*before, rec, *after, *step.coords)`` writes step t into the buffers.
+    `y` (T, B, H) receives h_t; `h0` (B, H) is the initial state.
+    """
+    recurrent = step_product(w_hh, y.shape[1])
+    states = y.unbind(0)  # h_t as torch views, for the products
+    for s in steps:
+        rec = recurrent(previous_rows(states, h0, s))  # (n, G·H)
+        kernel(*before, rec.numpy(), *after, *s.coords)
+
+
+def fused_backward(kernel, w_hh, d_rec, steps, before, after) -> torch.Tensor:
+    """The backward sweep on CPU float32: per step, last first, one numba kernel and one product.
+
+    ``kernel(*before, carried, *after, *step.coords)`` writes δ of step t into `d_rec`
+    (T, B, G·H), taking ``carried`` = δ W_hh of the step processed before it; then
+    ``carried = δ_t W_hh``. Returns the last ``carried``: δh of its rows, for the caller to store.
+    """
+    back = step_product(w_hh.t(), d_rec.shape[1])  # δ_t ↦ δ_t W_hh
+    deltas = d_rec.unbind(0)
+    carried = None
+    for s in reversed(steps):
+        kernel(*before, array(carried, ndim=2), *after, *s.coords)
+        carried = back(rows_of(deltas, s.t, s.active))
+    return carried
+
+
 def fused_kernels(like: torch.Tensor):
     """The module of numba step kernels when `like` suits them (CPU float32), else None.
 

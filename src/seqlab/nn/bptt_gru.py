@@ -30,13 +30,14 @@ from seqlab.nn.bptt_common import (
     array,
     carried_grad,
     final_state,
+    fused_backward,
+    fused_forward,
     fused_kernels,
     linear,
     previous_rows,
     recurrent_weight_grad,
-    rows_of,
     schedule,
-    step_product,
+    total_derivative,
 )
 
 
@@ -134,10 +135,7 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
     for s in reversed(steps):
         n = s.active
         dh_t, q = dh[:n], through_z[:n]
-        if dy is not None:
-            dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
-        if state_grads is not None:
-            state_grads[s.t, :n] = dh_t
+        total_derivative(dh_t, dy, state_grads, s)  # ∂L/∂h_t
         act = gates[s.t, :n]
         d_t = d_rec[s.t, :n]
         dn = d_cand[s.t, :n]
@@ -159,34 +157,17 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
 
 
 def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
-    """The forward loop on CPU float32: per step one oneDNN product and one numba kernel."""
-    recurrent = step_product(w_hh, y.shape[1])
-    gates_np, b_hn_np, m_np, y_np, h0_np = (
-        gates.numpy(),
-        array(b_hn),
-        m.numpy(),
-        y.numpy(),
-        array(h0),
-    )
-    states = y.unbind(0)  # h_t as torch views, for the products
-    for s in steps:
-        rec = recurrent(previous_rows(states, h0, s))  # W_hh h_{t-1} (n, 3H)
-        kernels.gru_forward_step(gates_np, rec.numpy(), b_hn_np, m_np, y_np, h0_np, *s.coords)
+    """The forward loop on CPU float32: per step one product and one numba kernel."""
+    after = array(b_hn), m.numpy(), y.numpy(), array(h0)
+    fused_forward(kernels.gru_forward_step, w_hh, y, h0, steps, (gates.numpy(),), after)
 
 
 def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
-    """The backward sweep on CPU float32: per step one numba kernel and one oneDNN product."""
-    back = step_product(w_hh.t(), dh.shape[0])  # δ_t ↦ δ_t W_hh
-    deltas = d_rec.unbind(0)
+    """The backward sweep on CPU float32: per step one numba kernel and one product."""
     through_z = torch.empty_like(dh)  # δh_t z_t: the path straight to h_{t-1}
-    fixed = gates.numpy(), m.numpy(), y.numpy(), array(h0), d_rec.numpy(), d_cand.numpy()
-    dh_np, z_np, dy_np, sg_np = dh.numpy(), through_z.numpy(), array(dy), array(state_grads)
-    carried = None  # δ W_hh of the step processed last
-    for s in reversed(steps):
-        kernels.gru_backward_step(
-            dh_np, array(carried, ndim=2), z_np, dy_np, *fixed, sg_np, *s.coords
-        )
-        carried = back(rows_of(deltas, s.t, s.active))
+    after = (through_z.numpy(), array(dy), gates.numpy(), m.numpy(), y.numpy(), array(h0))
+    after += (d_rec.numpy(), d_cand.numpy(), array(state_grads))
+    carried = fused_backward(kernels.gru_backward_step, w_hh, d_rec, steps, (dh.numpy(),), after)
     rows = carried.shape[0]
     torch.add(through_z[:rows], carried, out=dh[:rows])  # δh_{t-1} = δh_t z_t + δ_t W_hh
 

@@ -31,14 +31,15 @@ from seqlab.nn.bptt_common import (
     array,
     carried_grad,
     final_state,
+    fused_backward,
+    fused_forward,
     fused_kernels,
     linear,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
-    rows_of,
     schedule,
-    step_product,
+    total_derivative,
 )
 
 
@@ -129,10 +130,7 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
     for s in reversed(steps):
         n = s.active
         dh_t, dc_t, q = dh[:n], dc[:n], scratch[:n]
-        if dy is not None:
-            dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
-        if state_grads is not None:
-            state_grads[s.t, :n] = dh_t
+        total_derivative(dh_t, dy, state_grads, s)  # ∂L/∂h_t
         act = gates[s.t, :n]
         d_t = d_pre[s.t, :n]
         i, f, g, o = act.split(H, dim=1)
@@ -156,34 +154,18 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
 
 
 def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
-    """The forward loop on CPU float32: per step one oneDNN product and one numba kernel."""
-    recurrent = step_product(w_hh2, y.shape[1])
-    gates_np, c_np, tanh_np, y_np, c0_np = (
-        gates.numpy(),
-        c.numpy(),
-        tanh_c.numpy(),
-        y.numpy(),
-        array(c0),
-    )
-    states = y.unbind(0)  # h_t as torch views, for the products
-    for s in steps:
-        rec = recurrent(previous_rows(states, h0, s))  # W_hh h_{t-1} (n, 4H)
-        kernels.lstm_forward_step(gates_np, rec.numpy(), c_np, tanh_np, y_np, c0_np, *s.coords)
+    """The forward loop on CPU float32: per step one product and one numba kernel."""
+    after = c.numpy(), tanh_c.numpy(), y.numpy(), array(c0)
+    fused_forward(kernels.lstm_forward_step, w_hh2, y, h0, steps, (gates.numpy(),), after)
 
 
 def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
-    """The backward sweep on CPU float32: per step one numba kernel and one oneDNN product."""
-    back = step_product(w_hh.t(), dh.shape[0])  # δ_t ↦ δ_t W_hh
-    deltas = d_pre.unbind(0)
-    dh_np, dc_np, dy_np, sg_np = dh.numpy(), dc.numpy(), array(dy), array(state_grads)
-    fixed = gates.numpy(), tanh_c.numpy(), c.numpy(), array(c0), d_pre.numpy()
-    carried = None  # δ W_hh of the step processed last: δh of its rows from here on
-    for s in reversed(steps):
-        kernels.lstm_backward_step(
-            dh_np, dc_np, array(carried, ndim=2), dy_np, *fixed, sg_np, *s.coords
-        )
-        carried = back(rows_of(deltas, s.t, s.active))
-    dh[: carried.shape[0]] = carried
+    """The backward sweep on CPU float32: per step one numba kernel and one product."""
+    before = dh.numpy(), dc.numpy()
+    after = array(dy), gates.numpy(), tanh_c.numpy(), c.numpy(), array(c0), d_pre.numpy()
+    kernel = kernels.lstm_backward_step
+    carried = fused_backward(kernel, w_hh, d_pre, steps, before, (*after, array(state_grads)))
+    dh[: carried.shape[0]] = carried  # δh_{t-1} = δ_t W_hh
 
 
 def _double_g_rows(w_ih, w_hh, b_ih, b_hh, H):

@@ -26,14 +26,15 @@ from seqlab.nn.bptt_common import (
     array,
     carried_grad,
     final_state,
+    fused_backward,
+    fused_forward,
     fused_kernels,
     linear,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
-    rows_of,
     schedule,
-    step_product,
+    total_derivative,
 )
 
 NONLINEARITIES = ("tanh", "relu", "sigmoid")
@@ -114,10 +115,7 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
     for s in reversed(steps):
         n = s.active
         dh_t = dh[:n]
-        if dy is not None:
-            dh_t += dy[s.t, :n]  # total derivative ∂L/∂h_t
-        if state_grads is not None:
-            state_grads[s.t, :n] = dh_t
+        total_derivative(dh_t, dy, state_grads, s)  # ∂L/∂h_t
         d, h = d_pre[s.t, :n], y[s.t, :n]
         # f'(a_t) written with the output h_t = f(a_t)
         if nonlinearity == "tanh":
@@ -131,32 +129,16 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
 
 
 def _forward_fused(kernels, y, h0, w_hh2, steps):
-    """The tanh forward loop on CPU float32: per step one oneDNN product and one numba kernel."""
-    recurrent = step_product(w_hh2, y.shape[1])
-    y_np, states = y.numpy(), y.unbind(0)
-    for s in steps:
-        rec = recurrent(previous_rows(states, h0, s))  # 2 W_hh h_{t-1} (n, H)
-        kernels.rnn_tanh_forward_step(y_np, rec.numpy(), s.t, s.active)
+    """The tanh forward loop on CPU float32: per step one product and one numba kernel."""
+    fused_forward(kernels.rnn_tanh_forward_step, w_hh2, y, h0, steps, (y.numpy(),), ())
 
 
 def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):
-    """The tanh backward sweep on CPU float32: per step one numba kernel and one oneDNN product."""
-    back = step_product(w_hh.t(), dh.shape[0])  # δ_t ↦ δ_t W_hh
-    deltas = d_pre.unbind(0)
-    dh_np, dy_np, y_np, d_np, sg_np = (
-        dh.numpy(),
-        array(dy),
-        y.numpy(),
-        d_pre.numpy(),
-        array(state_grads),
-    )
-    carried = None  # δ W_hh of the step processed last: δh of its rows from here on
-    for s in reversed(steps):
-        kernels.rnn_tanh_backward_step(
-            dh_np, array(carried, ndim=2), dy_np, y_np, d_np, sg_np, s.t, s.active
-        )
-        carried = back(rows_of(deltas, s.t, s.active))
-    dh[: carried.shape[0]] = carried
+    """The tanh backward sweep on CPU float32: per step one numba kernel and one product."""
+    after = array(dy), y.numpy(), d_pre.numpy(), array(state_grads)
+    kernel = kernels.rnn_tanh_backward_step
+    carried = fused_backward(kernel, w_hh, d_pre, steps, (dh.numpy(),), after)
+    dh[: carried.shape[0]] = carried  # δh_{t-1} = δ_t W_hh
 
 
 def _tanh_from_doubled_(a2: torch.Tensor) -> torch.Tensor:

@@ -186,11 +186,11 @@ def gru_backward_step(
 
 
 @_kernel
-def rnn_tanh_forward_step(y, rec, t, n):
+def rnn_tanh_forward_step(y, rec, t, prev, k, n):
     """``y[t] ← tanh((y[t] + rec)/2)`` for rows [:n], zero for the rest; `y` (T, B, H).
 
     ``y[t]`` holds 2(W_ih x_t + b) and `rec` (n, H) 2 W_hh h_{t-1} (see bptt_rnn). Rows past n
-    have ended: their output is zero.
+    have ended: their output is zero. (`prev`, `k`: unused, the step needs no h_{t-1}.)
     """
     for b in range(n):
         yb, rb = y[t, b], rec[b]
@@ -201,8 +201,11 @@ def rnn_tanh_forward_step(y, rec, t, n):
 
 
 @_kernel
-def rnn_tanh_backward_step(dh, carried, dy, y, d_pre, state_grads, t, n):
-    """``d_pre[t] = δh_t * (1 - h_t²)`` for rows [:n]: δ of the tanh pre-activation."""
+def rnn_tanh_backward_step(dh, carried, dy, y, d_pre, state_grads, t, prev, k, n):
+    """``d_pre[t] = δh_t * (1 - h_t²)`` for rows [:n]: δ of the tanh pre-activation.
+
+    (`prev`, `k`: unused, the δ needs only h_t.)
+    """
     one = _F(1)
     _take_carried(dh, carried)
     for b in range(n):
