@@ -1,11 +1,15 @@
 """Shared training pieces: corpus ids, work split, divergence check, checkpoint and resume."""
 
+import threading
+
 import numpy as np
 import pytest
 
 from seqlab.embeddings.fasttext import FastText
 from seqlab.embeddings.training import (
     CheckpointMismatchError,
+    Chunk,
+    ChunkQueue,
     TrainingDivergedError,
     check_loss,
     prepare_corpus,
@@ -37,23 +41,43 @@ def test_long_lines_are_cut_into_sentences():
     assert corpus.ends.tolist() == [10, 20, 25, 28]
 
 
-@pytest.mark.parametrize("workers,chunk_words", [(1, 50), (2, 7), (3, 1000), (8, 1)])
-def test_split_work_covers_every_sentence_once(workers, chunk_words):
+@pytest.mark.parametrize("chunk_words", [1, 7, 50, 1000])
+def test_split_work_covers_every_sentence_once(chunk_words):
     corpus = prepare_corpus(sentences(), 1)
-    plan = split_work(corpus, workers, chunk_words)
-    covered = [s for _, chunks in plan for c in chunks for s in range(c.lo, c.hi)]
+    chunks = split_work(corpus, chunk_words)
+    covered = [s for c in chunks for s in range(c.lo, c.hi)]
     assert covered == list(range(len(corpus.starts)))
     lengths = corpus.ends - corpus.starts
-    for slice_words, chunks in plan:
-        assert slice_words == sum(c.words for c in chunks)
-        for c in chunks:
-            assert c.words == lengths[c.lo : c.hi].sum()
-        assert [c.words_before for c in chunks] == list(
-            np.cumsum([0] + [c.words for c in chunks])[:-1]
-        )
-    if workers == 2:
-        sizes = [w for w, _ in plan]
-        assert abs(sizes[0] - sizes[1]) <= lengths.max()
+    for c in chunks:
+        assert c.words == lengths[c.lo : c.hi].sum()
+        assert c.words < chunk_words + lengths.max()
+    assert [c.words_before for c in chunks] == list(np.cumsum([0] + [c.words for c in chunks])[:-1])
+
+
+def test_a_stalled_worker_leaves_its_share_to_the_others():
+    # worker "slow" takes one chunk and stalls until "fast" has run out of chunks
+    queue = ChunkQueue([Chunk(i, i + 1, i, 1) for i in range(20)])
+    taken = {"slow": [], "fast": []}
+    slow_has_one, fast_done = threading.Event(), threading.Event()
+
+    def slow():
+        taken["slow"].append(next(queue))
+        slow_has_one.set()
+        fast_done.wait()
+        taken["slow"].extend(queue)
+
+    def fast():
+        slow_has_one.wait()
+        taken["fast"].extend(queue)
+        fast_done.set()
+
+    threads = [threading.Thread(target=f) for f in (slow, fast)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [c.lo for c in taken["slow"]] == [0]
+    assert [c.lo for c in taken["fast"]] == list(range(1, 20))
 
 
 def test_check_loss():

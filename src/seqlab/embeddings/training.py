@@ -5,8 +5,8 @@ kernel lives here, so each trainer stays short and they all behave the same:
 
 - :func:`prepare_corpus` turns a text file or an iterable of token lists into a vocabulary and
   one int32 id array (17M tokens = 68 MB), computed once and reused by every epoch;
-- :func:`split_work` cuts the sentences into one contiguous slice per worker, and each slice into
-  chunks (one kernel call each, so progress and interruption are checked between chunks);
+- :func:`split_work` cuts the sentences into chunks (one kernel call each, so progress and
+  interruption are checked between chunks) that worker threads take from a :class:`ChunkQueue`;
 - :func:`run_workers` runs one Python thread per worker (kernels release the GIL) behind a tqdm
   bar showing words/s, ETA and the running loss; :func:`progress_bar` is that bar, for
   trainers whose epochs run elsewhere (GloVe, the PyTorch trainers);
@@ -43,6 +43,7 @@ EXPLODED_LOSS = 1e3
 __all__ = [
     "CHUNK_WORDS",
     "MAX_SENTENCE_LENGTH",
+    "ChunkQueue",
     "Corpus",
     "EmptyCorpusError",
     "TrainingDivergedError",
@@ -174,39 +175,46 @@ def _cut_sentences(starts: np.ndarray, ends: np.ndarray, max_len: int):
 
 @dataclass
 class Chunk:
-    """One kernel call: sentences ``lo:hi`` of a worker, and where they sit in its slice."""
+    """One kernel call: sentences ``lo:hi``, and where they sit in the corpus."""
 
     lo: int
     hi: int
-    words_before: int  # words of the worker's slice before this chunk
+    words_before: int  # words of the corpus before this chunk
     words: int
 
 
-def split_work(corpus: Corpus, workers: int, chunk_words: int = CHUNK_WORDS):
-    """Sentences per worker (contiguous, balanced by words), each cut into chunks.
+def split_work(corpus: Corpus, chunk_words: int = CHUNK_WORDS) -> list[Chunk]:
+    """The sentences cut into chunks of about `chunk_words` words, in corpus order.
 
-    Returns ``[(slice_words, [Chunk, ...]), ...]``, one entry per worker that got sentences.
+    Worker threads take chunks from one `ChunkQueue` rather than each a fixed slice, so a worker
+    slowed down (another process on its core, a slower chunk) does not hold up the epoch: the
+    others take over its share. With one worker the chunks run in corpus order.
     """
-    lengths = corpus.ends - corpus.starts
-    cum = np.cumsum(lengths)
+    cum = np.cumsum(corpus.ends - corpus.starts)
     total = int(cum[-1])
-    bounds = np.searchsorted(cum, np.arange(1, workers) * total / workers, side="left") + 1
-    edges = np.unique(np.concatenate(([0], np.minimum(bounds, len(lengths)), [len(lengths)])))
-    plan = []
-    for lo, hi in itertools.pairwise(edges):
-        base = int(cum[lo - 1]) if lo else 0
-        slice_words = int(cum[hi - 1]) - base
-        chunk_edges = np.searchsorted(
-            cum[lo:hi] - base, np.arange(chunk_words, slice_words, chunk_words), side="left"
-        )
-        cuts = np.unique(np.concatenate(([0], chunk_edges + 1, [hi - lo]))) + lo
-        cuts = cuts[cuts <= hi]
-        chunks = []
-        for a, b in itertools.pairwise(cuts):
-            before = (int(cum[a - 1]) if a else 0) - base
-            chunks.append(Chunk(int(a), int(b), before, int(cum[b - 1]) - base - before))
-        plan.append((slice_words, chunks))
-    return plan
+    edges = np.searchsorted(cum, np.arange(chunk_words, total, chunk_words), side="left") + 1
+    cuts = np.unique(np.concatenate(([0], edges, [len(cum)])))
+    cuts = cuts[cuts <= len(cum)]
+    chunks = []
+    for a, b in itertools.pairwise(cuts):
+        before = int(cum[a - 1]) if a else 0
+        chunks.append(Chunk(int(a), int(b), before, int(cum[b - 1]) - before))
+    return chunks
+
+
+class ChunkQueue:
+    """Hands one epoch's chunks to the worker threads: each chunk once, in order, on demand."""
+
+    def __init__(self, chunks: Sequence[Chunk]):
+        self._chunks = iter(chunks)
+        self._lock = threading.Lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Chunk:
+        with self._lock:
+            return next(self._chunks)
 
 
 def progress_bar(total: int, initial: int, desc: str | None, unit: str, enabled: bool):

@@ -29,6 +29,7 @@ import numpy as np
 
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import (
+    ChunkQueue,
     Corpus,
     EmptyCorpusError,
     check_loss,
@@ -223,7 +224,8 @@ class Word2Vec:
         first_epoch = 0
         if checkpoint is not None:
             first_epoch = self._resume(checkpoint, corpus)
-        plan = split_work(corpus, self.workers)
+        chunks = split_work(corpus)
+        workers = min(self.workers, len(chunks))
         total = self.epochs * len(corpus.ids)
         bar = progress_bar(total, first_epoch * len(corpus.ids), None, "w", progress)
         try:
@@ -232,11 +234,9 @@ class Word2Vec:
                     f"{type(self).__name__} {self.algo} epoch {epoch + 1}/{self.epochs}"
                 )
                 started = time.perf_counter()
-                sums = np.zeros((len(plan), 2))  # per worker: loss sum, examples
-                jobs = [
-                    self._job(corpus, w, slice_words, chunks, epoch, sums)
-                    for w, (slice_words, chunks) in enumerate(plan)
-                ]
+                sums = np.zeros((workers, 2))  # per worker: loss sum, examples
+                queue = ChunkQueue(chunks)
+                jobs = [self._job(corpus, w, queue, epoch, sums) for w in range(workers)]
                 run_workers(jobs, total, "", progress, bar=bar)
                 self.train_seconds += time.perf_counter() - started
                 loss = check_loss(
@@ -256,18 +256,23 @@ class Word2Vec:
         self.wv = self._keyed_vectors(corpus)
         return self.wv
 
-    def _job(self, corpus: Corpus, worker: int, slice_words: int, chunks, epoch: int, sums):
-        """The work of one thread in one epoch: its chunks, one kernel call each."""
+    def _job(self, corpus: Corpus, worker: int, queue: ChunkQueue, epoch: int, sums):
+        """The work of one thread in one epoch: chunks from `queue`, one kernel call each.
+
+        The learning rate follows each chunk's place in the corpus (linear decay over all
+        epochs), whichever thread takes it.
+        """
         from seqlab.embeddings import _kernels_w2v as K
 
         kernel, matrices, options = self._kernel()
         state = self._states[worker]
-        step = 1.0 / (slice_words * self.epochs)
+        words = int((corpus.ends - corpus.starts).sum())
+        step = 1.0 / (words * self.epochs)
         negative, hs, window = self.negative, self.hs, self.window
 
         def job(report):
-            for chunk in chunks:
-                progress0 = (epoch + chunk.words_before / slice_words) / self.epochs
+            for chunk in queue:
+                progress0 = (epoch + chunk.words_before / words) / self.epochs
                 loss_sum, n_examples, n_words = kernel(
                     corpus.ids, corpus.starts[chunk.lo : chunk.hi],
                     corpus.ends[chunk.lo : chunk.hi], *matrices, self._keep, self._neg_table,
