@@ -41,6 +41,12 @@ from numba.extending import intrinsic
 # that a diverging run yields NaN (caught and reported) rather than undefined behaviour.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
+# Each kernel allocates its buffers, then runs its loop over words in a function compiled without
+# numba's reference counting (``_nrt=False``, so it can allocate nothing): numba would otherwise
+# count a reference to every array an inlined helper takes, two atomic operations per array and
+# call; with the per-example helpers (:func:`_learn`, :func:`_predict`) that made CBOW ~25% slower.
+NO_REFCOUNT = {"_nrt": False, "nogil": True, "cache": True, "fastmath": FASTMATH}
+
 MAX_EXP = 6.0  # sigmoid(6) = 0.9975: beyond it word2vec makes no update
 TABLE_SIZE = 4096
 _SCALE = TABLE_SIZE / (2.0 * MAX_EXP)
@@ -69,13 +75,6 @@ def _next_random(state):
 def _below(r32, n):
     """A 32-bit random number mapped to ``0..n-1`` (multiply-shift: no slow division)."""
     return np.int64((r32 * np.uint64(n)) >> np.uint64(32))
-
-
-@njit(inline="always")
-def _next_negative(state, neg_table):
-    pos = state[1]
-    state[1] = pos + np.uint64(1) if pos + np.uint64(1) < neg_table.shape[0] else np.uint64(0)
-    return neg_table[pos]
 
 
 @intrinsic
@@ -112,88 +111,6 @@ def _prefetch_row(typingctx, matrix, row):
 
 
 @njit(inline="always")
-def _prefetch_outputs(sentence, pos, n, syn1neg, neg_table, state, skip, negative):
-    """Prefetch the output rows the next centre word will use: its own and, from the negative
-    table ``skip`` entries ahead, its negatives."""
-    if negative == 0:
-        return
-    if pos + 1 < n:
-        _prefetch_row(syn1neg, sentence[pos + 1])
-    q = state[1] + np.uint64(skip)
-    for _ in range(negative):
-        if q >= neg_table.shape[0]:
-            q -= np.uint64(neg_table.shape[0])
-        _prefetch_row(syn1neg, neg_table[q])
-        q += np.uint64(1)
-
-
-@njit(inline="always")
-def _gradient(f, label, alpha, sig, logsig):
-    """``(g, loss)`` of one logistic example: ``g = (label - sigmoid(f)) * alpha``.
-
-    ``z`` is the logit of the right answer; the branches keep a NaN ``f`` away from the table
-    index (it falls through to the last branch and propagates into the loss).
-    """
-    z = f if label else -f
-    if z >= MAX_EXP:
-        return 0.0, 0.0
-    if z > -MAX_EXP:
-        i = min(int((z + MAX_EXP) * _SCALE), TABLE_SIZE - 1)
-        g = (1.0 - sig[i]) * alpha
-        loss = logsig[i]
-    else:
-        g = alpha
-        loss = -z
-    return (g if label else -g), loss
-
-
-@njit(inline="always", fastmath=FASTMATH)
-def _logistic_update(l1, out, row, label, alpha, neu1e, sig, logsig):
-    """One example: score ``l1 . out[row]``, step ``out[row]``, accumulate the input's step."""
-    f = np.float32(0.0)
-    for k in range(l1.shape[0]):
-        f += l1[k] * out[row, k]
-    g, loss = _gradient(f, label, alpha, sig, logsig)
-    if g != 0.0:
-        g32 = np.float32(g)
-        for k in range(l1.shape[0]):
-            neu1e[k] += g32 * out[row, k]
-            out[row, k] += g32 * l1[k]
-    return loss
-
-
-@njit(inline="always", fastmath=FASTMATH)
-def _predict(l1, target, syn1neg, syn1, points, codes, code_lens, neg_table, negative, hs, alpha,
-             neu1e, state, sig, logsig):
-    """All updates that make ``l1`` predict ``target``: negative sampling and/or HS."""
-    loss = 0.0
-    if negative > 0:
-        loss += _logistic_update(l1, syn1neg, target, True, alpha, neu1e, sig, logsig)
-        for _ in range(negative):
-            neg = _next_negative(state, neg_table)
-            while neg == target:
-                neg = _next_negative(state, neg_table)
-            loss += _logistic_update(l1, syn1neg, neg, False, alpha, neu1e, sig, logsig)
-    if hs:
-        for j in range(code_lens[target]):
-            # word2vec's convention: label = 1 - code
-            loss += _logistic_update(
-                l1, syn1, points[target, j], codes[target, j] == 0, alpha, neu1e, sig, logsig
-            )
-    return loss
-
-
-@njit(inline="always")
-def _draw_negatives(word, out_rows, state, neg_table, negative):
-    """``out_rows[1:negative + 1]`` = the next negatives of the table, skipping ``word``."""
-    for k in range(1, negative + 1):
-        neg = _next_negative(state, neg_table)
-        while neg == word:
-            neg = _next_negative(state, neg_table)
-        out_rows[k] = neg
-
-
-@njit(inline="always")
 def _subsample(ids, start, end, keep, state, sentence):
     """Copy the kept words of ``ids[start:end]`` into ``sentence``; return how many."""
     n = 0
@@ -206,63 +123,12 @@ def _subsample(ids, start, end, keep, state, sentence):
 
 
 @njit(inline="always")
-def _alpha(alpha0, min_alpha, progress):
-    return max(min_alpha, alpha0 - (alpha0 - min_alpha) * progress)
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
-def skipgram_chunk(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_lens, keep,
-                   neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
-                   progress_step, shared, sig, logsig):
-    """word2vec skip-gram over sentences ``starts[i]:ends[i]``.
-
-    Each context word's input vector predicts the centre word. With ``shared`` the K negatives
-    are drawn once per centre word and shared by all its context words (Ji et al. 2016), so the
-    K + 1 output rows stay in L1 cache while the window's inputs stream past them; otherwise
-    every (context, centre) pair draws its own, as word2vec does.
-    """
-    d = syn0.shape[1]
-    neu1e = np.zeros(d, dtype=np.float32)
-    longest = 0
-    for s in range(starts.shape[0]):
-        longest = max(longest, ends[s] - starts[s])
-    sentence = np.empty(longest, dtype=np.int32)
-    out_rows = np.empty(negative + 1, dtype=np.int32)
-    loss_sum = 0.0
-    n_examples = 0
-    n_words = 0
-    for s in range(starts.shape[0]):
-        alpha = _alpha(alpha0, min_alpha, progress0 + n_words * progress_step)
-        n = _subsample(ids, starts[s], ends[s], keep, state, sentence)
-        n_words += ends[s] - starts[s]
-        for pos in range(n):
-            word = sentence[pos]
-            reduced = _below(_next_random(state), window)
-            lo = max(0, pos - window + reduced)
-            hi = min(n, pos + window + 1 - reduced)
-            out_rows[0] = word
-            if shared:
-                _draw_negatives(word, out_rows, state, neg_table, negative)
-            _prefetch_outputs(sentence, pos, n, syn1neg, neg_table, state, 0, negative)
-            for c in range(lo, hi):
-                if c == pos:
-                    continue
-                if not shared:
-                    _draw_negatives(word, out_rows, state, neg_table, negative)
-                l1 = syn0[sentence[c]]
-                neu1e[:] = 0.0
-                for k in range(negative + 1 if negative > 0 else 0):
-                    loss_sum += _logistic_update(
-                        l1, syn1neg, out_rows[k], k == 0, alpha, neu1e, sig, logsig
-                    )
-                if hs:
-                    for j in range(code_lens[word]):
-                        loss_sum += _logistic_update(l1, syn1, points[word, j],
-                                                     codes[word, j] == 0, alpha, neu1e, sig, logsig)
-                for k in range(d):
-                    l1[k] += neu1e[k]
-                n_examples += 1
-    return loss_sum, n_examples, n_words
+def _sentence(ids, start, end, keep, state, sentence, alpha0, min_alpha, progress):
+    """``(alpha, n, lcg)`` at the start of the sentence ``ids[start:end]``: the learning rate at
+    ``progress`` (linear decay), how many words subsampling kept (into ``sentence``) and the
+    random state to go on from."""
+    alpha = max(min_alpha, alpha0 - (alpha0 - min_alpha) * progress)
+    return alpha, _subsample(ids, start, end, keep, state, sentence), state[0]
 
 
 # ------------------------------------------------------------------- CBOW's SIMD blocks
@@ -270,35 +136,57 @@ def skipgram_chunk(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_l
 # loop: for d = 100, 36 of the 100 elements (in a dot product, a serial chain of 36 adds). The
 # intrinsics below emit the vector code directly: full blocks of LANES floats, then one masked
 # block for the rest, so every element goes through SIMD. A vector operand is a 1-D float32 array
-# or ``matrix, row`` (all of one size): a row is addressed in place, without the array view that
-# ``matrix[row]`` would make (and count references to, with atomic operations).
+# (``array`` or ``array, None``) or ``matrix, row`` (all of one size): a row is addressed in place,
+# without the array view that ``matrix[row]`` would make (and count references to, with atomic
+# operations). The ``None`` form lets one helper take either kind as two arguments.
 LANES = 16  # float32 lanes of one block: one AVX-512 register, two AVX2 ones
 _I32 = ir.IntType(32)
 _VEC = ir.VectorType(ir.FloatType(), LANES)
 _MASK = ir.VectorType(ir.IntType(1), LANES)
 
 
-def _kinds(*args):
-    """The operands' kinds as a string, one letter each: ``v`` a 1-D float32 array, ``m`` a 2-D
-    one followed by an integer row, ``s`` a float32 scalar; None if something else."""
+def _kinds(args):
+    """The operands in the argument types ``args``: a string with a letter per operand, ``v`` a
+    vector (a 1-D float32 array, optionally followed by None, or a 2-D one followed by an
+    integer row) and ``s`` a float32 scalar, and the number of arguments each takes; None if
+    something else."""
     kinds = ""
+    widths = []
     i = 0
     while i < len(args):
         t = args[i]
+        after = args[i + 1] if i + 1 < len(args) else None
         if isinstance(t, types.Array) and t.layout == "C" and t.dtype == types.float32:
             if t.ndim == 1:
-                kinds += "v"
-            elif t.ndim == 2 and i + 1 < len(args) and isinstance(args[i + 1], types.Integer):
-                kinds += "m"
-                i += 1
+                width = 2 if after == types.none else 1
+            elif t.ndim == 2 and isinstance(after, types.Integer):
+                width = 2
             else:
                 return None
+            kinds += "v"
         elif t == types.float32:
             kinds += "s"
+            width = 1
         else:
             return None
-        i += 1
-    return kinds
+        widths.append(width)
+        i += width
+    return kinds, widths
+
+
+def _typed(args, kinds, result, codegen):
+    """An intrinsic's ``(signature, codegen)`` if the argument types ``args`` are the operands
+    ``kinds``, else None (no match). numba passes ``*args`` as one tuple: ``codegen`` gets them
+    back as separate arguments."""
+    found = _kinds(args)
+    if found is None or found[0] != kinds:
+        return None
+
+    def unpacked(context, builder, signature, packed):
+        flat = cgutils.unpack_tuple(builder, packed[0], len(args))
+        return codegen(context, builder, result(*args), flat)
+
+    return result(types.StarArgTuple.from_types(args)), unpacked
 
 
 def _operands(context, builder, signature, args):
@@ -307,7 +195,7 @@ def _operands(context, builder, signature, args):
     values = []
     n = None
     i = 0
-    while i < len(args):
+    for width in _kinds(signature.args)[1]:
         t = signature.args[i]
         if isinstance(t, types.Array):
             array = context.make_array(t)(context, builder, args[i])
@@ -319,13 +207,12 @@ def _operands(context, builder, signature, args):
                                                    wraparound=False))
             if n is None:
                 n = builder.extract_value(array.shape, t.ndim - 1)
-            i += t.ndim
         else:
             first = builder.insert_element(ir.Constant(_VEC, None), args[i], _I32(0))
             values.append(builder.shuffle_vector(first, ir.Constant(_VEC, None),
                                                  ir.Constant(ir.VectorType(_I32, LANES),
                                                              [0] * LANES)))
-            i += 1
+        i += width
     return n, values
 
 
@@ -392,50 +279,26 @@ def _elementwise(update):
 
 
 @intrinsic
-def _add(typingctx, y, x, row):
-    """``y += x[row]`` (``y`` 1-D, ``x`` 2-D)."""
-    if _kinds(y, x, row) != "vm":
-        return None
-    return types.void(y, x, row), _elementwise(lambda b, y, x: b.fadd(y, x))
+def _add(typingctx, *args):
+    """``y += x`` (vectors ``y, x``)."""
+    return _typed(args, "vv", types.void, _elementwise(lambda b, y, x: b.fadd(y, x)))
 
 
 @intrinsic
-def _add_to_row(typingctx, y, row, x):
-    """``y[row] += x`` (``y`` 2-D, ``x`` 1-D)."""
-    if _kinds(y, row, x) != "mv":
-        return None
-    return types.void(y, row, x), _elementwise(lambda b, y, x: b.fadd(y, x))
+def _axpy(typingctx, *args):
+    """``y += a * x`` (vectors ``y, a, x``, ``a`` float32)."""
+    return _typed(args, "vsv", types.void, _elementwise(lambda b, y, a, x: _fmuladd(b, a, x, y)))
 
 
 @intrinsic
-def _axpy(typingctx, y, a, x, row):
-    """``y += a * x[row]`` (``y`` 1-D, ``x`` 2-D, ``a`` float32)."""
-    if _kinds(y, a, x, row) != "vsm":
-        return None
-    return types.void(y, a, x, row), _elementwise(lambda b, y, a, x: _fmuladd(b, a, x, y))
+def _scale(typingctx, *args):
+    """``y *= a`` (vector ``y``, ``a`` float32)."""
+    return _typed(args, "vs", types.void, _elementwise(lambda b, y, a: b.fmul(y, a)))
 
 
 @intrinsic
-def _axpy_to_row(typingctx, y, row, a, x):
-    """``y[row] += a * x`` (``y`` 2-D, ``x`` 1-D, ``a`` float32)."""
-    if _kinds(y, row, a, x) != "msv":
-        return None
-    return types.void(y, row, a, x), _elementwise(lambda b, y, a, x: _fmuladd(b, a, x, y))
-
-
-@intrinsic
-def _scale(typingctx, y, a):
-    """``y *= a`` (``y`` 1-D, ``a`` float32)."""
-    if _kinds(y, a) != "vs":
-        return None
-    return types.void(y, a), _elementwise(lambda b, y, a: b.fmul(y, a))
-
-
-@intrinsic
-def _dot(typingctx, x, y, row):
-    """``x . y[row]`` as float32 (``x`` 1-D, ``y`` 2-D; the lanes are summed pairwise)."""
-    if _kinds(x, y, row) != "vm":
-        return None
+def _dot(typingctx, *args):
+    """``x . y`` as float32 (vectors ``x, y``; the lanes are summed pairwise)."""
 
     def codegen(context, builder, signature, args):
         n, (px, py) = _operands(context, builder, signature, args)
@@ -457,7 +320,7 @@ def _dot(typingctx, x, y, row):
             v = builder.fadd(*halves)
         return builder.extract_element(v, _I32(0))
 
-    return types.float32(x, y, row), codegen
+    return _typed(args, "vv", types.float32, codegen)
 
 
 @njit(inline="always")
@@ -476,13 +339,98 @@ def _table_bin(z):
 
 @njit(inline="always")
 def _gradient_at(z, alpha, sig_z, logsig_z):
-    """:func:`_gradient` for the logit ``z`` of the right answer, given the tables' entries at
-    ``_table_bin(z)``: ``(g, loss)``, ``g`` the step towards the right answer."""
+    """``(g, loss)`` of one logistic example with logit ``z`` of the right answer, given the
+    tables' entries at ``_table_bin(z)``: ``g = (1 - sigmoid(z)) * alpha``, the step towards the
+    right answer, and ``loss = -log sigmoid(z)``. A NaN ``z`` falls through to the last branch
+    and propagates into the loss."""
     if z >= MAX_EXP:
         return 0.0, 0.0
     if z > -MAX_EXP:
         return (1.0 - sig_z) * alpha, logsig_z
     return alpha, -z
+
+
+@njit(inline="always")
+def _window(lcg, pos, n, window):
+    """``(lcg, lo, hi)``: the next LCG state and the window ``lo:hi`` around ``pos``, shrunk by
+    a random ``0..window - 1`` (as word2vec does); the state is a local scalar, not ``state``."""
+    lcg = lcg * LCG_MUL + LCG_ADD  # _next_random on the local state
+    reduced = _below((lcg >> np.uint64(16)) & np.uint64(0xFFFFFFFF), window)
+    return lcg, max(0, pos - window + reduced), min(n, pos + window + 1 - reduced)
+
+
+@njit(inline="always")
+def _sentence_buffer(starts, ends):
+    """A buffer for the longest sentence of the chunk."""
+    longest = 0
+    for s in range(starts.shape[0]):
+        longest = max(longest, ends[s] - starts[s])
+    return np.empty(longest, dtype=np.int32)
+
+
+@njit(inline="always")
+def _prefetch_outputs(syn1neg, sentence, pos, n, neg_table, ahead, negative):
+    """Prefetch the output rows of negative sampling that the next example will likely use: that
+    of ``sentence[pos + 1]`` and those of the negatives from position ``ahead`` of the negative
+    table on. Called once per centre word, and again after every draw where the negatives are
+    drawn per example (skip-gram's per-pair mode, fastText's skip-gram)."""
+    if negative > 0:
+        size = np.uint64(neg_table.shape[0])
+        if pos + 1 < n:
+            _prefetch_row(syn1neg, sentence[pos + 1])
+        for _ in range(negative):
+            if ahead >= size:
+                ahead -= size
+            _prefetch_row(syn1neg, neg_table[ahead])
+            ahead += np.uint64(1)
+
+
+@njit(inline="always")
+def _draw(target, out_rows, neg_table, q, negative):
+    """``out_rows[0] = target`` and ``out_rows[1:negative + 1]`` = the next entries of the
+    negative table from position ``q`` on that are not ``target``; returns the new position."""
+    size = np.uint64(neg_table.shape[0])
+    out_rows[0] = target
+    for k in range(1, negative + 1):
+        neg = neg_table[q]
+        q = _following(q, size)
+        while neg == target:
+            neg = neg_table[q]
+            q = _following(q, size)
+        out_rows[k] = neg
+    return q
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _learn(x, x_row, out, row, label, alpha, neu1e, sig, logsig):
+    """One logistic example: score the input ``x, x_row`` (a vector operand: ``h, None`` or
+    ``syn0, row``) against ``out[row]``, step ``out[row]`` and add the input's step to
+    ``neu1e``; returns the example's loss."""
+    f = _dot(x, x_row, out, row)
+    z = f if label else -f  # the logit of the right answer
+    i = _table_bin(z)
+    g, loss = _gradient_at(z, alpha, sig[i], logsig[i])
+    if g != 0.0:
+        g32 = np.float32(g if label else -g)
+        _axpy(neu1e, g32, out, row)  # before out[row] changes
+        _axpy(out, row, g32, x, x_row)
+    return loss
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _predict(x, x_row, target, out_rows, syn1neg, syn1, points, codes, code_lens, negative, hs,
+             alpha, neu1e, sig, logsig):
+    """All updates that make the input ``x, x_row`` predict ``target``: negative sampling over
+    ``out_rows`` (``target``, label 1, then its negatives, label 0; see :func:`_draw`) and/or
+    HS; returns the loss."""
+    loss = 0.0
+    for j in range(negative + 1 if negative > 0 else 0):
+        loss += _learn(x, x_row, syn1neg, out_rows[j], j == 0, alpha, neu1e, sig, logsig)
+    if hs:  # the inner nodes on target's path; word2vec's label = 1 - code
+        for j in range(code_lens[target]):
+            loss += _learn(x, x_row, syn1, points[target, j], codes[target, j] == 0, alpha, neu1e,
+                           sig, logsig)
+    return loss
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH)
@@ -498,44 +446,40 @@ def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
     n-grams are averaged together, as fastText's cbow does. As in both, every input row then
     receives the full (not divided) gradient.
 
-    The loop over centre words hands no array to an inlined helper (numba would count a
-    reference to it, two atomic operations, on every call): arrays are read in the loop body or
-    by the SIMD intrinsics, and the random state and the negative table's position live in
-    local scalars. Same examples, in the same order, as :func:`_predict` would make.
+    Its loop over centre words runs without reference counting (see :data:`NO_REFCOUNT`), the
+    vector arithmetic goes through the SIMD intrinsics, and the random state and the negative
+    table's position live in local scalars.
     """
     d = syn0.shape[1]
     neu1e = np.zeros(d, dtype=np.float32)
     h = np.zeros(d, dtype=np.float32)
-    longest = 0
-    for s in range(starts.shape[0]):
-        longest = max(longest, ends[s] - starts[s])
     most_rows = 1
     if sub_ptr is not None:
         for w in range(sub_ptr.shape[0] - 1):
             most_rows = max(most_rows, sub_ptr[w + 1] - sub_ptr[w])
-    sentence = np.empty(longest, dtype=np.int32)
+    sentence = _sentence_buffer(starts, ends)
     rows = np.empty(2 * window * most_rows, dtype=np.int32)
-    table_size = np.uint64(neg_table.shape[0])
+    out_rows = np.empty(negative + 1, dtype=np.int32)
+    return _cbow_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes,
+                      code_lens, keep, neg_table, state, window, negative, hs, alpha0, min_alpha,
+                      progress0, progress_step, sig, logsig, sentence, rows, out_rows, h, neu1e)
+
+
+@njit(**NO_REFCOUNT)
+def _cbow_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes, code_lens,
+               keep, neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
+               progress_step, sig, logsig, sentence, rows, out_rows, h, neu1e):
+    """The loop of :func:`cbow_chunk`, given its buffers."""
     q = state[1]  # position in neg_table
-    loss_sum = 0.0
-    n_examples = 0
-    n_words = 0
+    loss_sum, n_examples, n_words = 0.0, 0, 0
     for s in range(starts.shape[0]):
-        alpha = _alpha(alpha0, min_alpha, progress0 + n_words * progress_step)
-        n = _subsample(ids, starts[s], ends[s], keep, state, sentence)
+        alpha, n, lcg = _sentence(ids, starts[s], ends[s], keep, state, sentence, alpha0,
+                                  min_alpha, progress0 + n_words * progress_step)
         n_words += ends[s] - starts[s]
-        lcg = state[0]
         for pos in range(n):
             word = sentence[pos]
-            if negative > 0:  # the next centre word's output rows: its own and its negatives
-                if pos + 1 < n:
-                    _prefetch_row(syn1neg, sentence[pos + 1])
-                ahead = q + np.uint64(negative)
-                for _ in range(negative):
-                    if ahead >= table_size:
-                        ahead -= table_size
-                    _prefetch_row(syn1neg, neg_table[ahead])
-                    ahead += np.uint64(1)
+            _prefetch_outputs(syn1neg, sentence, pos, n, neg_table, q + np.uint64(negative),
+                              negative)
             if pos + window + 1 < n:  # the input rows of the word entering the next window
                 upcoming = sentence[pos + window + 1]
                 if sub_ptr is None:
@@ -543,10 +487,7 @@ def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
                 else:
                     for r in range(sub_ptr[upcoming], sub_ptr[upcoming + 1]):
                         _prefetch_row(syn0, sub_idx[r])
-            lcg = lcg * LCG_MUL + LCG_ADD  # _next_random on the local state
-            reduced = _below((lcg >> np.uint64(16)) & np.uint64(0xFFFFFFFF), window)
-            lo = max(0, pos - window + reduced)
-            hi = min(n, pos + window + 1 - reduced)
+            lcg, lo, hi = _window(lcg, pos, n, window)
             n_rows = 0
             for c in range(lo, hi):
                 if c == pos:
@@ -566,40 +507,66 @@ def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
                 _add(h, syn0, rows[r])
             _scale(h, np.float32(1.0 / n_rows))
             neu1e[:] = 0.0
-            # negative sampling: the centre word (label 1), then `negative` noise words (label 0)
-            for j in range(negative + 1 if negative > 0 else 0):
-                target = word
-                if j > 0:
-                    target = neg_table[q]
-                    q = _following(q, table_size)
-                    while target == word:
-                        target = neg_table[q]
-                        q = _following(q, table_size)
-                f = _dot(h, syn1neg, target)
-                z = f if j == 0 else -f  # the logit of the right answer
-                i = _table_bin(z)
-                g, loss = _gradient_at(z, alpha, sig[i], logsig[i])
-                loss_sum += loss
-                if g != 0.0:
-                    g32 = np.float32(g if j == 0 else -g)
-                    _axpy(neu1e, g32, syn1neg, target)  # before syn1neg[target] changes
-                    _axpy_to_row(syn1neg, target, g32, h)
-            if hs:  # the inner nodes on the centre word's path; word2vec's label = 1 - code
-                for j in range(code_lens[word]):
-                    node = points[word, j]
-                    label = codes[word, j] == 0
-                    f = _dot(h, syn1, node)
-                    z = f if label else -f
-                    i = _table_bin(z)
-                    g, loss = _gradient_at(z, alpha, sig[i], logsig[i])
-                    loss_sum += loss
-                    if g != 0.0:
-                        g32 = np.float32(g if label else -g)
-                        _axpy(neu1e, g32, syn1, node)
-                        _axpy_to_row(syn1, node, g32, h)
+            q = _draw(word, out_rows, neg_table, q, negative)
+            loss_sum += _predict(h, None, word, out_rows, syn1neg, syn1, points, codes, code_lens,
+                                 negative, hs, alpha, neu1e, sig, logsig)
             for r in range(n_rows):
-                _add_to_row(syn0, rows[r], neu1e)
+                _add(syn0, rows[r], neu1e)
             n_examples += 1
+        state[0] = lcg
+    state[1] = q
+    return loss_sum, n_examples, n_words
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH)
+def skipgram_chunk(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_lens, keep,
+                   neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
+                   progress_step, shared, sig, logsig):
+    """word2vec skip-gram over sentences ``starts[i]:ends[i]``.
+
+    Each context word's input vector predicts the centre word. With ``shared`` the K negatives
+    are drawn once per centre word and shared by all its context words (Ji et al. 2016), so the
+    K + 1 output rows stay in L1 cache while the window's inputs stream past them; otherwise
+    every (context, centre) pair draws its own, as word2vec does. Written as :func:`cbow_chunk`
+    is (no reference counting, SIMD intrinsics, local random state and table position).
+    """
+    neu1e = np.zeros(syn0.shape[1], dtype=np.float32)
+    sentence = _sentence_buffer(starts, ends)
+    out_rows = np.empty(negative + 1, dtype=np.int32)
+    return _skipgram_loop(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_lens, keep,
+                          neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
+                          progress_step, shared, sig, logsig, sentence, out_rows, neu1e)
+
+
+@njit(**NO_REFCOUNT)
+def _skipgram_loop(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_lens, keep,
+                   neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
+                   progress_step, shared, sig, logsig, sentence, out_rows, neu1e):
+    """The loop of :func:`skipgram_chunk`, given its buffers."""
+    q = state[1]  # position in neg_table
+    loss_sum, n_examples, n_words = 0.0, 0, 0
+    for s in range(starts.shape[0]):
+        alpha, n, lcg = _sentence(ids, starts[s], ends[s], keep, state, sentence, alpha0,
+                                  min_alpha, progress0 + n_words * progress_step)
+        n_words += ends[s] - starts[s]
+        for pos in range(n):
+            word = sentence[pos]
+            lcg, lo, hi = _window(lcg, pos, n, window)
+            if shared:
+                q = _draw(word, out_rows, neg_table, q, negative)
+            _prefetch_outputs(syn1neg, sentence, pos, n, neg_table, q, negative)
+            for c in range(lo, hi):
+                if c == pos:
+                    continue
+                if not shared:
+                    q = _draw(word, out_rows, neg_table, q, negative)
+                    _prefetch_outputs(syn1neg, sentence, pos, n, neg_table, q, negative)
+                context = sentence[c]
+                neu1e[:] = 0.0
+                loss_sum += _predict(syn0, context, word, out_rows, syn1neg, syn1, points, codes,
+                                     code_lens, negative, hs, alpha, neu1e, sig, logsig)
+                _add(syn0, context, neu1e)
+                n_examples += 1
         state[0] = lcg
     state[1] = q
     return loss_sum, n_examples, n_words
@@ -615,27 +582,36 @@ def subword_skipgram_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, s
     word. Adding a step to every row adds the same step to their mean, so this kernel keeps the
     mean ``h`` up to date in place and writes the summed step back to the rows once per centre
     word: the same arithmetic with one gather and one scatter instead of one per context word.
+    Written as :func:`cbow_chunk` is (no reference counting, SIMD intrinsics, local random state
+    and table position).
     """
     d = syn0.shape[1]
     neu1e = np.zeros(d, dtype=np.float32)
     total = np.zeros(d, dtype=np.float32)
     h = np.zeros(d, dtype=np.float32)
-    longest = 0
+    sentence = _sentence_buffer(starts, ends)
+    out_rows = np.empty(negative + 1, dtype=np.int32)
+    return _subword_skipgram_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
+                                  codes, code_lens, keep, neg_table, state, window, negative, hs,
+                                  alpha0, min_alpha, progress0, progress_step, sig, logsig,
+                                  sentence, out_rows, h, total, neu1e)
+
+
+@njit(**NO_REFCOUNT)
+def _subword_skipgram_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes,
+                           code_lens, keep, neg_table, state, window, negative, hs, alpha0,
+                           min_alpha, progress0, progress_step, sig, logsig, sentence, out_rows, h,
+                           total, neu1e):
+    """The loop of :func:`subword_skipgram_chunk`, given its buffers."""
+    q = state[1]  # position in neg_table
+    loss_sum, n_examples, n_words = 0.0, 0, 0
     for s in range(starts.shape[0]):
-        longest = max(longest, ends[s] - starts[s])
-    sentence = np.empty(longest, dtype=np.int32)
-    loss_sum = 0.0
-    n_examples = 0
-    n_words = 0
-    for s in range(starts.shape[0]):
-        alpha = _alpha(alpha0, min_alpha, progress0 + n_words * progress_step)
-        n = _subsample(ids, starts[s], ends[s], keep, state, sentence)
+        alpha, n, lcg = _sentence(ids, starts[s], ends[s], keep, state, sentence, alpha0,
+                                  min_alpha, progress0 + n_words * progress_step)
         n_words += ends[s] - starts[s]
         for pos in range(n):
             word = sentence[pos]
-            reduced = _below(_next_random(state), window)
-            lo = max(0, pos - window + reduced)
-            hi = min(n, pos + window + 1 - reduced)
+            lcg, lo, hi = _window(lcg, pos, n, window)
             if pos + 1 < n:  # the next centre word's rows
                 upcoming = sentence[pos + 1]
                 for r in range(sub_ptr[upcoming], sub_ptr[upcoming + 1]):
@@ -645,27 +621,25 @@ def subword_skipgram_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, s
             h[:] = 0.0
             first, last = sub_ptr[word], sub_ptr[word + 1]
             for r in range(first, last):
-                row = syn0[sub_idx[r]]
-                for k in range(d):
-                    h[k] += row[k]
-            inv = np.float32(1.0 / (last - first))
-            for k in range(d):
-                h[k] *= inv
+                _add(h, syn0, sub_idx[r])
+            _scale(h, np.float32(1.0 / (last - first)))
             total[:] = 0.0
             for c in range(lo, hi):
                 if c == pos:
                     continue
+                target = sentence[c]
                 neu1e[:] = 0.0
-                loss_sum += _predict(h, sentence[c], syn1neg, syn1, points, codes, code_lens,
-                                     neg_table, negative, hs, alpha, neu1e, state, sig, logsig)
-                for k in range(d):
-                    h[k] += neu1e[k]
-                    total[k] += neu1e[k]
+                q = _draw(target, out_rows, neg_table, q, negative)
+                _prefetch_outputs(syn1neg, sentence, c, n, neg_table, q, negative)
+                loss_sum += _predict(h, None, target, out_rows, syn1neg, syn1, points, codes,
+                                     code_lens, negative, hs, alpha, neu1e, sig, logsig)
+                _add(h, neu1e)
+                _add(total, neu1e)
                 n_examples += 1
             for r in range(first, last):
-                row = syn0[sub_idx[r]]
-                for k in range(d):
-                    row[k] += total[k]
+                _add(syn0, sub_idx[r], total)
+        state[0] = lcg
+    state[1] = q
     return loss_sum, n_examples, n_words
 
 
