@@ -108,7 +108,7 @@ def run_seqlab(
     epochs: int,
     workers: int,
     x_max: float = 100.0,
-    shared_negatives: bool = True,
+    shared_negatives: bool = False,
 ) -> tuple[KeyedVectors, float]:
     from seqlab.embeddings.training import prepare_corpus
 
@@ -244,13 +244,11 @@ def main(argv: list[str] | None = None) -> None:
                     )
                     for x in args.glove_x_max
                 ]
-            if algo == "skipgram":  # also word2vec's own sampling: negatives per context word
+            if algo == "skipgram":  # also the fast mode: negatives shared across a window
                 runs.append(
                     (
-                        "seqlab per-pair negatives",
-                        lambda e=epochs: run_seqlab(
-                            "skipgram", path, e, args.workers, 100.0, False
-                        ),
+                        "seqlab shared negatives",
+                        lambda e=epochs: run_seqlab("skipgram", path, e, args.workers, 100.0, True),
                     )
                 )
             if not args.no_peer and algo in ("skipgram", "cbow"):

@@ -74,8 +74,8 @@ class Word2Vec:
     min_alpha : float
         Learning rate reached at the end of the last epoch.
     workers : int
-        Threads, each on its own slice of the corpus. ``workers=1`` with a fixed ``seed`` gives
-        bit-identical vectors on every run.
+        Threads, taking chunks of the corpus from one queue. ``workers=1`` with a fixed
+        ``seed`` gives bit-identical vectors on every run.
     seed : int
         Seed of the initial vectors, the negative table and every worker's random numbers.
     sg : bool, optional
@@ -84,7 +84,8 @@ class Word2Vec:
         Exponent of the counts in the negative-sampling distribution.
     shared_negatives : bool
         Skip-gram: draw the negatives once per centre word and share them across its window
-        (Ji et al. 2016; faster), instead of once per (context, centre) pair as word2vec does.
+        (Ji et al. 2016: ~1.5× faster, ~0.5 analogy points less on wiki_text8) instead of once
+        per (context, centre) pair as word2vec does (the default).
 
     Attributes
     ----------
@@ -121,7 +122,7 @@ class Word2Vec:
         seed: int = 1,
         sg: bool | None = None,
         ns_exponent: float = 0.75,
-        shared_negatives: bool = True,
+        shared_negatives: bool = False,
     ) -> None:
         if sg is not None:
             algo = "skipgram" if sg else "cbow"
