@@ -116,14 +116,19 @@ def assert_close(actual, expected, tol):
     torch.testing.assert_close(actual, expected, rtol=tol, atol=tol * scale)
 
 
+def assert_agree(results, tol):
+    """Outputs, final states and every gradient of `run_both`'s two results agree to `tol`."""
+    (o, s, grads), (ro, rs, rgrads) = results
+    assert_close(o, ro, tol)
+    assert_close(s, rs, tol)
+    for g, rg in zip(grads, rgrads, strict=True):
+        assert_close(g, rg, tol)
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("cfg", configs(16, seed=4), ids=lambda c: str(c["seed"]))
 def test_float32_matches_torch(kind, cfg):
-    (o, s, grads), (ro, rs, rgrads) = run_both(kind, cfg, torch.float32)
-    assert_close(o, ro, 1e-5)
-    assert_close(s, rs, 1e-5)
-    for g, rg in zip(grads, rgrads, strict=True):
-        assert_close(g, rg, 1e-5)
+    assert_agree(run_both(kind, cfg, torch.float32), 1e-5)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -132,21 +137,13 @@ def test_float32_matches_torch_where_onednn_step_products_are_used(kind):
     B, H = 64, 256
     assert 2 * B * H * 3 * H >= ONEDNN_MIN_FLOPS
     cfg = dict(configs(8, seed=5)[7], B=B, T=4, num_layers=1, bidirectional=True, ragged=True)
-    (o, s, grads), (ro, rs, rgrads) = run_both(kind, cfg, torch.float32, I=8, H=H)
-    assert_close(o, ro, 1e-5)
-    assert_close(s, rs, 1e-5)
-    for g, rg in zip(grads, rgrads, strict=True):
-        assert_close(g, rg, 1e-5)
+    assert_agree(run_both(kind, cfg, torch.float32, I=8, H=H), 1e-5)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("cfg", configs(4, seed=11), ids=lambda c: str(c["seed"]))
 def test_float64_matches_torch_exactly(kind, cfg):
-    (o, s, grads), (ro, rs, rgrads) = run_both(kind, cfg, torch.float64)
-    assert_close(o, ro, 1e-12)
-    assert_close(s, rs, 1e-12)
-    for g, rg in zip(grads, rgrads, strict=True):
-        assert_close(g, rg, 1e-12)
+    assert_agree(run_both(kind, cfg, torch.float64), 1e-12)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
