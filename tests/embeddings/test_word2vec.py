@@ -114,17 +114,17 @@ def test_cbow_direct_rows_match_the_general_path():
         np.testing.assert_array_equal(direct, general)
 
 
-@njit(cache=True)
+@njit  # no cache=True: numba would not see the helpers change in _kernels_w2v.py
 def _simd_helpers(x, m, a):
-    """Every SIMD helper of the CBOW kernel applied to ``x``, ``m[1]`` and the scalar ``a``."""
+    """Every SIMD helper of the kernels applied to ``x``, ``m[1]`` and the scalar ``a``."""
     dot = K._dot(x, m, 1)
     added, axpy, scaled = x.copy(), x.copy(), x.copy()
     K._add(added, m, 1)
     K._axpy(axpy, a, m, 1)
     K._scale(scaled, a)
     to_row, axpy_to_row = m.copy(), m.copy()
-    K._add_to_row(to_row, 1, x)
-    K._axpy_to_row(axpy_to_row, 1, a, x)
+    K._add(to_row, 1, x)
+    K._axpy(axpy_to_row, 1, a, x)
     return dot, added, axpy, scaled, to_row, axpy_to_row
 
 
