@@ -242,7 +242,7 @@ def main():
     parser.add_argument(
         "--shapes",
         default=None,
-        help="semicolon-separated B,T,I,H (default: the three of the issue)",
+        help="semicolon-separated B,T,I,H (default: the three benchmark shapes)",
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")

@@ -18,7 +18,8 @@ KINDS = {
 
 
 def configs(n: int, seed: int):
-    """`n` random configurations covering every axis the issue names."""
+    """`n` random configurations covering batch size, length, uneven lengths, layers, direction,
+    layout and initial states."""
     rng = random.Random(seed)
     combos = []
     for i in range(n):

@@ -20,7 +20,7 @@ the epochs, and refuses CPU-only arguments (``workers``, ``hs``...) with
   and its n-gram rows.
 - GloVe: a minibatch is ``B`` nonzero entries ``X_ij`` in a fresh random order every epoch.
 
-How the parameters are updated (the issue's "document which"): no autograd and no optimizer
+How the parameters are updated: no autograd and no optimizer
 object. Each step computes the gradients by hand, from the same formulas as the CPU kernels,
 and applies them with ``Tensor.index_add_`` to the touched rows only: sparse SGD with
 word2vec's linearly decaying learning rate, and for GloVe sparse AdaGrad (squared-gradient
