@@ -51,7 +51,10 @@ def run(out_dir: str | Path, quick: bool = False, seed: int = 0) -> dict[str, An
 
     Examples
     --------
-    >>> result = run("runs/lab", quick=True)  # writes relu-explosion.png / .json
+    >>> import tempfile
+    >>> result = run(tempfile.mkdtemp(), quick=True)  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    ReLU vs bounded RNNs: ...
     >>> result["numbers"]["relu_over_tanh_at_T"] > 1e3
     True
     """
