@@ -58,7 +58,7 @@ def test_malformed_input_is_reported(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("2 3\na 1 2 3\nb 1 2\n")
     result = run("convert", bad, tmp_path / "o.bin", "--to", "word2vec-bin")
-    assert result.exit_code == 1 and ":3: expected the word and 3 numbers" in result.output
+    assert result.exit_code == 1 and ":3: the header says 2 words x 3 dims" in result.output
     assert not (tmp_path / "o.bin").exists()
 
 

@@ -114,11 +114,15 @@ def test_words_with_whitespace_cannot_be_written(tmp_path):
     ("content", "fmt", "message"),
     [
         (b"", None, "empty file"),
-        (b"2 3\na 1 2 3\nb 1 2\n", None, r":3: expected the word and 3 numbers, found 2"),
+        (
+            b"2 3\na 1 2 3\nb 1 2\n",
+            None,
+            r":3: the header says 2 words x 3 dims, but row 2 \('b'\) has 2 values",
+        ),
         (b"2 3\na 1 2 3\nb 1 x 3\n", "word2vec-txt", r":3: expected a number .*'x'"),
         (b"3 3\na 1 2 3\nb 1 2 3\n", None, r":4: the header promises 3 words"),
-        (b"1 3\na 1 2 3\nb 1 2 3\n", "word2vec-txt", r":3: the header promises 1 words but more"),
-        (b"a 1 2\nb 1 2 3\n", "glove", r":2: expected the word and 2 numbers, found 3"),
+        (b"1 3\na 1 2 3\nb 1 2 3\n", "word2vec-txt", r":3: the header says 1 words but more"),
+        (b"a 1 2\nb 1 2 3\n", "glove", r":2: row 1 \('a'\) has 2 values, but row 2 \('b'\) has 3"),
         (b"2 3\n\xff\xfe 1 2 3\nb 1 2 3\n", "word2vec-txt", r":2: word is not valid UTF-8"),
         (b"a b\nc 1 2\n", "word2vec-txt", r":1: expected the header"),
         (

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from seqlab.cli.options import writable
+
 
 @click.command()
 @click.option(
@@ -53,6 +55,7 @@ def demo(
     from seqlab.lab.demo import DemoSettings, run_demo
     from seqlab.lab.vectors import NoCorpusError
 
+    writable(out, folder=True)  # before minutes of training, not when the report is saved
     settings = DemoSettings(
         out=out, quick=quick, tokens=tokens, epochs=epochs, workers=workers, seed=seed
     )

@@ -12,6 +12,7 @@ import json
 import click
 
 from seqlab.cli.embed_train import train
+from seqlab.cli.options import writable
 
 FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
 ALL_EVALUATIONS = ("google_analogy", "wordsim353", "simlex999", "men", "rareword")
@@ -40,7 +41,7 @@ class _friendly_errors:
         return self
 
     def __exit__(self, kind, error, tb):
-        if error is not None and isinstance(error, (ValueError, KeyError, FileNotFoundError)):
+        if error is not None and isinstance(error, (ValueError, KeyError, OSError)):
             raise click.ClickException(str(error)) from error
         return False
 
@@ -66,10 +67,12 @@ def embed() -> None:
 @embed.command()
 @vectors_argument
 @click.argument("words", nargs=-1, required=True)
-@click.option("--topn", default=10, show_default=True, help="Neighbours per word.")
+@click.option(
+    "--topn", type=click.IntRange(min=1), default=10, show_default=True, help="Neighbours per word."
+)
 @click.option(
     "--restrict-vocab",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Search only the first N (most frequent) words.",
 )
@@ -95,7 +98,9 @@ def nearest(vectors, words, topn, restrict_vocab, fmt) -> None:
 @click.argument("a")
 @click.argument("b")
 @click.argument("c")
-@click.option("--topn", default=5, show_default=True, help="Answers to print.")
+@click.option(
+    "--topn", type=click.IntRange(min=1), default=5, show_default=True, help="Answers to print."
+)
 @click.option(
     "--method",
     type=click.Choice(["3cosadd", "3cosmul"]),
@@ -134,12 +139,14 @@ def analogy(vectors, a, b, c, topn, method, fmt) -> None:
 )
 @click.option(
     "--restrict-vocab",
+    type=click.IntRange(min=1),
     default=30000,
     show_default=True,
     help="Analogies: use only the first N words (questions with other words are skipped).",
 )
 @click.option(
     "--pairs-restrict-vocab",
+    type=click.IntRange(min=1),
     default=300000,
     show_default=True,
     help="Similarity pairs: use only the first N words.",
@@ -177,6 +184,7 @@ def eval_(
     """
     from seqlab.embeddings.evaluate import evaluate_analogies, evaluate_pairs, evaluation_file
 
+    writable(json_path)
     if not analogies and not pairs:
         analogies, pairs = ALL_EVALUATIONS[:1], ALL_EVALUATIONS[1:]
         with _friendly_errors():
@@ -232,7 +240,9 @@ def eval_(
     default=None,
     help="Input format (default: detected).",
 )
-@click.option("--limit", type=int, default=None, help="Keep only the first N words.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Keep only the first N words."
+)
 def convert(source, target, to_format, fmt, limit) -> None:
     """Convert SOURCE vectors to TARGET in another format (written atomically).
 
@@ -245,6 +255,7 @@ def convert(source, target, to_format, fmt, limit) -> None:
     \b
     Example:  seqlab embed convert vectors.bin vectors.txt --to glove
     """
+    writable(target)
     kv = _load(source, fmt, limit)
     with _friendly_errors():
         kv.save(target, format=to_format)
@@ -256,7 +267,11 @@ def convert(source, target, to_format, fmt, limit) -> None:
 @click.argument("words", nargs=-1)
 @click.option("--out", default="words.png", show_default=True, type=click.Path(dir_okay=False))
 @click.option(
-    "--neighbours", default=0, show_default=True, help="Also show N nearest words of each WORD."
+    "--neighbours",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also show N nearest words of each WORD.",
 )
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True)
 @click.option(
@@ -277,6 +292,7 @@ def plot(vectors, words, out, neighbours, method, analogies, title, fmt) -> None
     """
     from seqlab.embeddings.plot import plot_words
 
+    writable(out)
     kv = _load(vectors, fmt)
     with _friendly_errors():
         quads = [tuple(a.split()) for a in analogies]

@@ -6,9 +6,13 @@ kernels, numpy) are imported only when the command runs.
 
 from __future__ import annotations
 
+import re
 import time
+import warnings
 
 import click
+
+from seqlab.cli.options import FiniteFloat, writable
 
 ALGOS = ("skipgram", "cbow", "fasttext", "glove")
 FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
@@ -41,49 +45,57 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
 @click.option(
     "--vector-size",
     "--dim",
-    type=int,
+    type=click.IntRange(min=1),
     default=100,
     show_default=True,
     help="Dimension of the vectors.",
 )
 @click.option(
     "--window",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     show_default="5; glove: 10",
     help="Context words on each side (word2vec/fastText shrink it at random).",
 )
 @click.option(
-    "--min-count", type=int, default=5, show_default=True, help="Drop words seen fewer times."
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Drop words seen fewer times.",
 )
 @click.option(
     "--max-vocab",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     show_default="no limit",
     help="Keep at most this many words (the most frequent).",
 )
 @click.option(
-    "--epochs", type=int, default=None, show_default="5; glove: 25", help="Passes over the corpus."
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    show_default="5; glove: 25",
+    help="Passes over the corpus.",
 )
 @click.option(
     "--alpha",
     "--lr",
-    type=float,
+    type=FiniteFloat(min=0, min_open=True),
     default=None,
     show_default="skipgram 0.025, cbow 0.05, fasttext 0.05, glove 0.05",
     help="Initial learning rate (word2vec/fastText: decays linearly to --min-alpha).",
 )
 @click.option(
     "--min-alpha",
-    type=float,
+    type=FiniteFloat(min=0),
     default=1e-4,
     show_default=True,
     help="Final learning rate (word2vec/fastText).",
 )
 @click.option(
     "--negative",
-    type=int,
+    type=click.IntRange(min=0),
     default=5,
     show_default=True,
     help="Negative samples per example; 0 = off (word2vec/fastText).",
@@ -96,14 +108,14 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
 )
 @click.option(
     "--sample",
-    type=float,
+    type=FiniteFloat(min=0),
     default=1e-3,
     show_default=True,
     help="Subsampling threshold of frequent words; 0 = off (word2vec/fastText).",
 )
 @click.option(
     "--ns-exponent",
-    type=float,
+    type=FiniteFloat(),
     default=None,
     show_default="0.75; fasttext: 0.5",
     help="Exponent of the counts in the negative-sampling distribution.",
@@ -123,44 +135,50 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
     help="Model trained by --algo fasttext.",
 )
 @click.option(
-    "--minn", type=int, default=3, show_default=True, help="Shortest character n-gram (fasttext)."
+    "--minn",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Shortest character n-gram (fasttext).",
 )
 @click.option(
     "--maxn",
-    type=int,
+    type=click.IntRange(min=0),
     default=6,
     show_default=True,
     help="Longest character n-gram; 0 = no n-grams (fasttext).",
 )
 @click.option(
     "--bucket",
-    type=int,
+    type=click.IntRange(min=1),
     default=2_000_000,
     show_default=True,
     help="Hash buckets for n-grams (fasttext).",
 )
 @click.option(
     "--x-max",
-    type=float,
+    type=FiniteFloat(min=0, min_open=True),
     default=100.0,
     show_default=True,
     help="Co-occurrence count where the weight reaches 1 (glove).",
 )
 @click.option(
     "--weight-power",
-    type=float,
+    type=FiniteFloat(min=0, min_open=True),
     default=0.75,
     show_default=True,
     help="Exponent of the weighting function (glove).",
 )
 @click.option(
     "--workers",
-    type=int,
+    type=click.IntRange(min=1),
     default=2,
     show_default=True,
     help="Threads. 1 with a fixed --seed gives bit-identical vectors on every run.",
 )
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Random seed."
+)
 @click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False),
@@ -183,13 +201,22 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
       seqlab embed train text8 --algo fasttext --out ft.safetensors --epochs 5
       seqlab embed train text8 --algo glove --out glove.txt --format glove
     """
-    from seqlab.embeddings.training import CheckpointMismatchError, EmptyCorpusError
+    from seqlab.embeddings.training import (
+        CheckpointMismatchError,
+        EmptyCorpusError,
+        prepare_corpus,
+    )
+    from seqlab.io import ModelFileError
     from seqlab.text.reader import TextDecodeError
 
+    writable(out)  # before any work: a long run must not fail at its very end
+    writable(checkpoint)
     model = _build_model(**settings)
     started = time.perf_counter()
     try:
-        kv = model.train(corpus, checkpoint=checkpoint, progress=progress)
+        prepared = prepare_corpus(corpus, model.min_count, model.max_vocab)
+        _check_memory(settings["algo"], model, len(prepared.vocab.itos))
+        kv = model.train(prepared, checkpoint=checkpoint, progress=progress)
     except KeyboardInterrupt:
         hint = (
             " rerun the same command to resume"
@@ -197,14 +224,91 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
             else (" pass --checkpoint PATH to be able to resume")
         )
         raise click.ClickException(f"interrupted: no vectors written to {out};{hint}") from None
-    except (EmptyCorpusError, TextDecodeError, CheckpointMismatchError, ValueError) as e:
+    except (
+        EmptyCorpusError,
+        TextDecodeError,
+        CheckpointMismatchError,
+        ModelFileError,
+        ValueError,
+        OSError,
+    ) as e:
         raise click.ClickException(str(e)) from None
-    kv.save(out, fmt)
+    except MemoryError:
+        raise click.ClickException(
+            f"out of memory for {model.vector_size}-dimensional vectors: lower --dim or keep "
+            "fewer words (--max-vocab, --min-count)"
+        ) from None
+    try:
+        kv.save(out, fmt)
+    except (OSError, ValueError) as e:
+        raise click.ClickException(f"the vectors were trained but not written: {e}") from None
     seconds = time.perf_counter() - started
     losses = getattr(model, "loss_history", None) or getattr(model, "losses", [])
     click.echo(f"{len(kv):,} words x {kv.vector_size} dims -> {out} ({seconds:.1f} s)")
     if losses:
         click.echo("loss per epoch: " + " ".join(f"{x:.4f}" for x in losses))
+
+
+#: Constructor argument -> option of this command, to word the constructors' messages for the
+#: command line (GloVe calls its learning rate ``learning_rate`` and its weighting exponent
+#: ``alpha``; the command has one --alpha for every learning rate).
+_OPTION_OF = {
+    "vector_size": "--vector-size",
+    "window": "--window",
+    "min_count": "--min-count",
+    "max_vocab": "--max-vocab",
+    "epochs": "--epochs",
+    "min_alpha": "--min-alpha",
+    "negative": "--negative",
+    "sample": "--sample",
+    "ns_exponent": "--ns-exponent",
+    "minn": "--minn",
+    "maxn": "--maxn",
+    "bucket": "--bucket",
+    "x_max": "--x-max",
+    "workers": "--workers",
+    "seed": "--seed",
+}
+
+
+def _as_options(message: str, algo: str) -> str:
+    """Rewrite ``name=value`` and bare argument names of a constructor message as options."""
+    names = {**_OPTION_OF, "alpha": "--weight-power" if algo == "glove" else "--alpha"}
+    names["learning_rate"] = "--alpha"
+    pattern = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b(=)?")
+    message = message.replace("hs=False", "--no-hs")
+    return pattern.sub(lambda m: names[m[1]] + (" " if m[2] else ""), message)
+
+
+def _check_memory(algo: str, model, n_words: int) -> None:
+    """Refuse a run whose weight matrices alone would not fit in the memory available now.
+
+    A huge --dim otherwise ends in a MemoryError, or worse in the kernel's OOM killer once the
+    pages are touched. Counted: word2vec's input and output matrices (fastText: plus at least as
+    many n-gram rows), GloVe's two matrices and their AdaGrad sums, all float32.
+    """
+    matrices = {"glove": 4, "fasttext": 3}.get(algo, 2)
+    needed = matrices * n_words * model.vector_size * 4
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise click.ClickException(
+            f"--dim {model.vector_size} for {n_words:,} words needs at least "
+            f"{needed / 2**30:,.1f} GiB for the weights, but {available / 2**30:,.1f} GiB of "
+            "memory is available: lower --dim (100-300 is usual) or keep fewer words "
+            "(--max-vocab, --min-count)"
+        )
+
+
+def _available_memory() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _build_model(
@@ -246,7 +350,7 @@ def _build_model(
         for key, value in (("window", window), ("epochs", epochs), ("learning_rate", alpha)):
             if value is not None:
                 kwargs[key] = value
-        return GloVe(**kwargs)
+        return _construct(GloVe, algo, **kwargs)
     kwargs = {
         "vector_size": vector_size,
         "window": 5 if window is None else window,
@@ -263,13 +367,25 @@ def _build_model(
     }
     if ns_exponent is not None:
         kwargs["ns_exponent"] = ns_exponent
-    try:
-        if algo == "fasttext":
-            from seqlab.embeddings.fasttext import FastText
+    if algo == "fasttext":
+        from seqlab.embeddings.fasttext import FastText
 
-            return FastText(fasttext_model, minn=minn, maxn=maxn, bucket=bucket, **kwargs)
-        from seqlab.embeddings.word2vec import Word2Vec
+        return _construct(
+            FastText, algo, fasttext_model, minn=minn, maxn=maxn, bucket=bucket, **kwargs
+        )
+    from seqlab.embeddings.word2vec import Word2Vec
 
-        return Word2Vec(algo, shared_negatives=shared_negatives, **kwargs)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    return _construct(Word2Vec, algo, algo, shared_negatives=shared_negatives, **kwargs)
+
+
+def _construct(cls, algo, *args, **kwargs):
+    """``cls(*args, **kwargs)`` with its errors and warnings worded as this command's options."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = cls(*args, **kwargs)
+        except ValueError as e:
+            raise click.UsageError(_as_options(str(e), algo)) from None
+    for warning in caught:
+        click.echo(f"warning: {_as_options(str(warning.message), algo)}", err=True)
+    return model

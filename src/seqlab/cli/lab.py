@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from seqlab.cli.options import writable
 from seqlab.lab import EXPERIMENTS
 
 
@@ -39,7 +40,8 @@ def lab(name: str, quick: bool, out: Path, seed: int) -> None:
     from seqlab.lab import run
     from seqlab.lab.vectors import NoCorpusError
 
+    writable(out, folder=True)  # before the experiment runs, not when it saves
     try:
         run(name, out, quick=quick, seed=seed)
-    except (NoCorpusError, ValueError) as err:
+    except (NoCorpusError, ValueError, OSError) as err:
         raise click.ClickException(str(err)) from err

@@ -4,6 +4,8 @@ Each command group lives in its own module and imports its heavy dependencies la
 so that ``seqlab --help`` answers at once.
 """
 
+import warnings
+
 import click
 
 from seqlab import __version__
@@ -18,6 +20,12 @@ from seqlab.cli.lab import lab
 def main() -> None:
     """seqlab: recurrent networks and word embeddings, from the equations to the lab."""
 
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning on the command line is one ``warning: ...`` line, without source lines."""
+    click.echo(f"warning: {message}", err=True)
 
 main.add_command(data)
 main.add_command(embed)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.checks import check_int
 from seqlab.embeddings.formats import EmbeddingFormatError
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import Corpus
@@ -176,7 +177,7 @@ class FastTextKeyedVectors(KeyedVectors):
                 f"{path}: FastTextKeyedVectors loads the 'seqlab' (.safetensors) format only; use "
                 "KeyedVectors.load for plain vectors"
             )
-        arrays, meta = load_arrays(path)
+        arrays, meta = load_arrays(path, what="fastText model")
         if "fasttext" not in meta or meta.get("format") != _NATIVE_TAG:
             raise EmbeddingFormatError(
                 f"{path}: no fastText n-grams in this file; load it with KeyedVectors.load, or "
@@ -225,11 +226,12 @@ class FastText(Word2Vec):
         ns_exponent: float = 0.5,
         **kwargs,
     ) -> None:
-        if maxn and not 1 <= minn <= maxn:
-            raise ValueError(f"need 1 <= minn <= maxn (or maxn=0), got minn={minn} maxn={maxn}")
-        if bucket < 1:
-            raise ValueError(f"bucket must be >= 1, got {bucket}")
-        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
+        minn = check_int("minn", minn, low=1)
+        maxn = check_int("maxn", maxn, low=0)
+        if maxn and minn > maxn:
+            raise ValueError(f"minn={minn} > maxn={maxn}: need minn <= maxn (maxn=0: no n-grams)")
+        self.minn, self.maxn = minn, maxn
+        self.bucket = check_int("bucket", bucket, low=1)
         super().__init__(algo, ns_exponent=ns_exponent, **kwargs)
 
     def _default_alpha(self) -> float:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.io import atomic_write, load_arrays, meta_path, save_arrays
+from seqlab.io import atomic_write, load_arrays, meta_path, read_meta, save_arrays
 
 FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
 _SUFFIX_FORMATS = {
@@ -54,6 +54,7 @@ def read_vectors(
     mmap: bool = False,
     limit: int | None = None,
     errors: str = "strict",
+    check_finite: bool = True,
 ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     """Read ``(words, vectors (n, d) float32, counts or None)`` from a vector file.
 
@@ -64,6 +65,8 @@ def read_vectors(
     mmap : map the ``seqlab`` format read-only instead of reading it into memory.
     limit : keep only the first ``limit`` words.
     errors : how to decode words that are not valid UTF-8 (``"strict"`` raises).
+    check_finite : refuse a file holding NaN or ±inf values, naming the first such word (such a
+        word would silently drop out of every query); ``False`` loads it as it is.
 
     Examples
     --------
@@ -74,17 +77,64 @@ def read_vectors(
     >>> words, vectors.shape
     (['서울', 'tokyo'], (2, 3))
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such vector file")
+    path = _existing_file(path)
+    if format is not None and format not in FORMATS:
+        raise ValueError(f"unknown vector format {format!r}: use one of {', '.join(FORMATS)}")
     format = format or sniff_format(path)
     if format == "seqlab":
-        return _read_native(path, mmap, limit)
-    if format == "word2vec-bin":
-        return (*_read_word2vec_binary(path, limit, errors), None)
-    if format in ("word2vec-txt", "fasttext-vec", "glove"):
-        return (*_read_text(path, format != "glove", limit, errors), None)
-    raise ValueError(f"unknown vector format {format!r}: use one of {', '.join(FORMATS)}")
+        words, vectors, counts = _read_native(path, mmap, limit)
+    elif format == "word2vec-bin":
+        words, vectors, counts = (*_read_word2vec_binary(path, limit, errors), None)
+    else:
+        words, vectors, counts = (*_read_text(path, format != "glove", limit, errors), None)
+    if check_finite:
+        check_vectors_finite(words, vectors, f"{path}: ")
+    return words, vectors, counts
+
+
+def check_vectors_finite(words: Sequence[str], vectors: np.ndarray, where: str = "") -> None:
+    """Raise :class:`EmbeddingFormatError` naming the first word whose vector holds NaN or inf.
+
+    A NaN vector has NaN cosine with everything, so the word would vanish from every answer
+    without a word of warning. Memory stays O(n): rows are summed in float64 (finite float32
+    values cannot overflow it), and a NaN or inf anywhere in a row makes its sum non-finite.
+    ``where`` prefixes the message (the file name).
+
+    Examples
+    --------
+    >>> bad = np.array([[1, 0], [np.nan, 1]], np.float32)
+    >>> check_vectors_finite(["a", "b"], bad)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    seqlab.embeddings.formats.EmbeddingFormatError: the vector of 'b' (row 2) holds NaN or inf ...
+    """
+    bad = np.flatnonzero(~np.isfinite(vectors.sum(axis=1, dtype=np.float64)))
+    if len(bad) == 0:
+        return
+    row = int(bad[0])
+    others = f"; {len(bad) - 1:,} more rows too" if len(bad) > 1 else ""
+    raise EmbeddingFormatError(
+        f"{where}the vector of {words[row]!r} (row {row + 1}) holds NaN or inf "
+        f"({_show_bad(vectors[row])}){others}. Such a word would silently drop out of "
+        "every query. The vectors come from a run that diverged or a broken export: retrain "
+        "with a lower learning rate, or re-export them. From Python, check_finite=False loads "
+        "them as they are"
+    )
+
+
+def _show_bad(row: np.ndarray) -> str:
+    bad = np.flatnonzero(~np.isfinite(row))
+    shown = ", ".join(f"{row[i]} at index {i}" for i in bad[:3])
+    return shown + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+
+
+def _existing_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory, not a vector file; pass the file itself")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such vector file")
+    return path
 
 
 def write_vectors(
@@ -127,33 +177,82 @@ def write_vectors(
 
 
 def sniff_format(path: str | os.PathLike) -> str:
-    """Guess the format of a vector file from its first bytes (and ``.vec`` suffix).
+    """Tell the format of a vector file from its content (and a ``.vec`` suffix).
 
-    A safetensors header means ``seqlab``; a ``"<int> <int>"`` first line means word2vec
-    (text if the next line is a word and that many numbers, else binary); otherwise ``glove``.
+    - a safetensors header (8-byte length, then ``{``): ``seqlab``;
+    - a ``"<int> <int>"`` first line: word2vec, text if the next line reads as a word and
+      numbers (whatever their count: the reader then reports a count that disagrees with the
+      header), else binary;
+    - a first line of a word and numbers: ``glove``;
+    - anything else is not a vector file, and :class:`EmbeddingFormatError` says so, showing
+      what the first line holds (a corpus, a binary file, a malformed header).
     """
-    path = Path(path)
+    path = _existing_file(path)
     with open(path, "rb") as f:
         head = f.read(16)
         if not head.strip():
             raise EmbeddingFormatError(f"{path}: empty file, expected word vectors")
-        if len(head) > 9 and head[8:9] == b"{" and meta_path(path).is_file():
+        if _is_safetensors(head, path.stat().st_size):
             return "seqlab"
         f.seek(0)
         first = f.readline(1 << 20)
         second = f.readline(1 << 24)  # text lines hold dim numbers: can be long
     parts = first.split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        if not _is_text_row(second):
+            return "word2vec-bin"
+        return "fasttext-vec" if path.suffix == ".vec" else "word2vec-txt"
+    if _is_text_row(first):
+        if len(parts) == 2 and second.strip() and len(second.split()) != 2:
+            raise _bad_header(path, first)
         return "glove"
-    tokens = second.decode("utf-8", "replace").rstrip().split(" ")
+    if len(parts) == 2 and _is_text_row(second):  # "300 x", "dims 300": a broken header
+        raise _bad_header(path, first)
+    raise EmbeddingFormatError(
+        f"{path}: this is not a word2vec/GloVe/fastText vectors file: {_describe_line(first)}. "
+        "Vector files are word2vec binary, or text with 'word v1 v2 ... vd' lines (GloVe), "
+        "optionally after a '<n_words> <vector_size>' header line (word2vec/fastText text), or "
+        "seqlab's .safetensors + .json"
+    )
+
+
+def _is_safetensors(head: bytes, size: int) -> bool:
+    """safetensors: little-endian u64 header length, then the JSON header's ``{``."""
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    (header_size,) = struct.unpack("<Q", head[:8])
+    return 8 + header_size <= size
+
+
+def _is_text_row(line: bytes) -> bool:
+    """A word and at least one number, separated by spaces (undecodable bytes in the word are
+    allowed: the reader reports them with its hint)."""
+    tokens = line.decode("utf-8", "replace").rstrip("\r\n").split(" ")
+    if len(tokens) < 2 or not tokens[0]:
+        return False
     try:
-        [float(t) for t in tokens[1:]]
-        is_text = len(tokens) == int(parts[1]) + 1
-    except ValueError:  # float32 bytes of a binary file are not numbers in text
-        is_text = False
-    if not is_text:
-        return "word2vec-bin"
-    return "fasttext-vec" if path.suffix == ".vec" else "word2vec-txt"
+        [float(t) for t in tokens[1:] if t]
+    except ValueError:
+        return False
+    return True
+
+
+def _bad_header(path: Path, first: bytes) -> EmbeddingFormatError:
+    shown = first[:60].decode("utf-8", "replace").rstrip()
+    return EmbeddingFormatError(
+        f"{path}:1: the first line {shown!r} looks like a word2vec header but is not "
+        "'<n_words> <vector_size>' (two whole numbers); fix it, or delete it to read the rest "
+        "as GloVe text"
+    )
+
+
+def _describe_line(first: bytes) -> str:
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not text (its first bytes are not UTF-8) and has no word2vec header"
+    shown = text[:60].rstrip()
+    return f"line 1 reads {shown!r}, where a word and numbers were expected"
 
 
 # ------------------------------------------------------------------------------------- readers
@@ -163,7 +262,7 @@ def _parse_header(path: Path, line: bytes) -> tuple[int, int]:
         shown = line[:60].decode("utf-8", "replace").rstrip()
         raise EmbeddingFormatError(
             f"{path}:1: expected the header '<n_words> <vector_size>', found {shown!r}. "
-            "Files without a header line are GloVe format: pass format='glove'"
+            "Files without a header line are GloVe format: pass format='glove' (--format glove)"
         )
     n, d = int(parts[0]), int(parts[1])
     if d == 0:
@@ -177,8 +276,9 @@ def _decode(path: Path, where: str, raw: bytes, errors: str) -> str:
     except UnicodeDecodeError as e:
         raise EmbeddingFormatError(
             f"{path}:{where}: word is not valid UTF-8 "
-            f"(byte {e.start}: {raw[e.start : e.start + 4]!r}). "
-            "If the file uses another encoding, convert it; to keep going, pass errors='replace'"
+            f"(byte {e.start}: {raw[e.start : e.start + 4]!r}). If the file uses another "
+            "encoding, convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8); from Python, "
+            "errors='replace' keeps going with the bad bytes replaced"
         ) from None
 
 
@@ -203,8 +303,9 @@ def _read_text(
             word, _, rest = line.partition(" ")
             if n_declared is not None and len(words) == n_declared:
                 raise EmbeddingFormatError(
-                    f"{path}:{line_no}: the header promises {n_declared} words but more lines "
-                    "follow; fix the header count (or pass limit=)"
+                    f"{path}:{line_no}: the header says {n_declared} words but more lines "
+                    "follow; fix the header count (or read only the first words: limit=N, "
+                    "--limit N in `seqlab embed convert`)"
                 )
             if dim is None:
                 dim = len(rest.split())
@@ -212,7 +313,7 @@ def _read_text(
             rests.append(rest)
             line_nos.append(line_no)
             if len(rests) == _TEXT_BLOCK:
-                blocks.append(_parse_numbers(path, words, rests, line_nos, dim))
+                blocks.append(_parse_numbers(path, words, rests, line_nos, dim, n_declared))
                 rests, line_nos = [], []
                 bar.update(f.tell() - bar.n)
     if not words:
@@ -223,12 +324,17 @@ def _read_text(
             f"file ends after {len(words)} (truncated file?); re-export it or fix the header count"
         )
     if rests:
-        blocks.append(_parse_numbers(path, words, rests, line_nos, dim))
+        blocks.append(_parse_numbers(path, words, rests, line_nos, dim, n_declared))
     return words, np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
 
 
 def _parse_numbers(
-    path: Path, words: list[str], rests: list[str], line_nos: list[int], dim: int
+    path: Path,
+    words: list[str],
+    rests: list[str],
+    line_nos: list[int],
+    dim: int,
+    n_declared: int | None,
 ) -> np.ndarray:
     """The numbers of the last ``len(rests)`` lines as a (k, dim) float32 array.
 
@@ -238,7 +344,7 @@ def _parse_numbers(
     first_word = len(words) - len(rests)
     for i, rest in enumerate(rests):
         if rest.count(" ") + 1 != dim or not rest:
-            _check_line(path, line_nos[i], words[first_word + i], rest, dim)
+            _check_line(path, line_nos[i], first_word + i, words, rest, dim, n_declared)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -247,17 +353,31 @@ def _parse_numbers(
         flat = np.empty(0, dtype=np.float32)
     if flat.size != len(rests) * dim:
         for i, rest in enumerate(rests):
-            _check_line(path, line_nos[i], words[first_word + i], rest, dim)
+            _check_line(path, line_nos[i], first_word + i, words, rest, dim, n_declared)
     return flat.reshape(len(rests), dim)
 
 
-def _check_line(path: Path, line_no: int, word: str, rest: str, dim: int) -> None:
+def _check_line(
+    path: Path,
+    line_no: int,
+    row: int,
+    words: list[str],
+    rest: str,
+    dim: int,
+    n_declared: int | None,
+) -> None:
     """Raise the precise error for one text line (number count or a non-number)."""
+    word = words[row]
     values = rest.split()
     if len(values) != dim:
+        if n_declared is not None:
+            said = f"the header says {n_declared} words x {dim} dims"
+        else:
+            said = f"row 1 ({words[0]!r}) has {dim} values"
         raise EmbeddingFormatError(
-            f"{path}:{line_no}: expected the word and {dim} numbers, found {len(values)} numbers "
-            f"after {word!r}. Words may not contain spaces; all vectors need the same dimension"
+            f"{path}:{line_no}: {said}, but row {row + 1} ({word!r}) has {len(values)} values. "
+            "Words may not contain spaces, and all vectors need the same dimension: fix the "
+            "header or re-export the file"
         )
     for value in values:
         try:
@@ -331,10 +451,12 @@ def _read_native(
     path: Path, use_mmap: bool, limit: int | None
 ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     if not use_mmap:
-        arrays, meta = load_arrays(path)
+        arrays, meta = load_arrays(path, "vectors file")
+        if "vectors" not in arrays:
+            raise EmbeddingFormatError(f"{path}: no tensor 'vectors' in this safetensors file")
         vectors, counts = arrays["vectors"], arrays.get("counts")
     else:
-        meta = json.loads(meta_path(path).read_text(encoding="utf-8"))
+        meta = read_meta(path, "vectors file")
         vectors = _memmap_safetensors(path, "vectors")
         counts = _memmap_safetensors(path, "counts", required=False)
     if meta.get("format") != _NATIVE_TAG:
@@ -342,7 +464,9 @@ def _read_native(
             f"{meta_path(path)}: expected format {_NATIVE_TAG!r}, found {meta.get('format')!r}; "
             "this safetensors file does not hold KeyedVectors"
         )
-    words = meta["words"]
+    words = meta.get("words")
+    if not isinstance(words, list):
+        raise EmbeddingFormatError(f"{meta_path(path)}: no 'words' list in the JSON sidecar")
     if len(words) != len(vectors):
         raise EmbeddingFormatError(
             f"{path}: {len(vectors)} vectors but {len(words)} words in the JSON sidecar"

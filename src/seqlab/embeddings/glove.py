@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from numba import njit
 
+from seqlab.checks import check_int, check_number
 from seqlab.embeddings.cooccurrence import MAX_WINDOW, Cooccurrence, count_cooccurrences
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import (
@@ -173,34 +174,20 @@ class GloVe:
         seed: int = 1,
         memory_limit: int = 2 << 30,
     ):
-        for name, value, kind in (
-            ("vector_size", vector_size, "integer"),
-            ("epochs", epochs, "integer"),
-            ("min_count", min_count, "integer"),
-            ("workers", workers, "integer"),
-            ("x_max", x_max, "number"),
-            ("alpha", alpha, "number"),
-            ("learning_rate", learning_rate, "number"),
-            ("grad_clip", grad_clip, "number"),
-        ):
-            if not value > 0 or (kind == "integer" and int(value) != value):
-                raise ValueError(f"{name}={value}: pass a positive {kind}")
-        if not 1 <= window <= MAX_WINDOW:
-            raise ValueError(f"window={window}: pass a window between 1 and {MAX_WINDOW}")
-        self.vector_size = vector_size
-        self.window = window
-        self.symmetric = symmetric
-        self.distance_weighting = distance_weighting
-        self.x_max = x_max
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.min_count = min_count
-        self.max_vocab = max_vocab
-        self.grad_clip = grad_clip
-        self.workers = workers
-        self.seed = seed
-        self.memory_limit = memory_limit
+        self.vector_size = check_int("vector_size", vector_size, low=1)
+        self.window = check_int("window", window, low=1, high=MAX_WINDOW)
+        self.symmetric = bool(symmetric)
+        self.distance_weighting = bool(distance_weighting)
+        self.x_max = check_number("x_max", x_max, low=0, low_open=True)
+        self.alpha = check_number("alpha", alpha, low=0, low_open=True)
+        self.learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+        self.epochs = check_int("epochs", epochs, low=1)
+        self.min_count = check_int("min_count", min_count, low=1)
+        self.max_vocab = None if max_vocab is None else check_int("max_vocab", max_vocab, low=1)
+        self.grad_clip = check_number("grad_clip", grad_clip, low=0, low_open=True)
+        self.workers = check_int("workers", workers, low=1)
+        self.seed = check_int("seed", seed, low=0)
+        self.memory_limit = check_int("memory_limit", memory_limit, low=1)
         self.loss_history: list[float] = []
         self.train_seconds = 0.0
         self.wv: KeyedVectors | None = None

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seqlab.embeddings.formats import check_vectors_finite, read_vectors, write_vectors
+
 if TYPE_CHECKING:
     from seqlab.embeddings.evaluate import AnalogyResult, PairsResult
 
@@ -43,7 +45,8 @@ class UnknownWordError(KeyError, ValueError):
         super().__init__(
             f"unknown word{'s' if len(self.words) > 1 else ''} {shown}{more}: not among the "
             f"{vocab_size:,} words of these vectors. Check spelling and case, or train with a "
-            "lower min_count / use fastText vectors, which build vectors for unseen words"
+            "lower min_count (--min-count) or use fastText vectors, which build vectors for unseen "
+            "words"
         )
 
     def __str__(self) -> str:  # KeyError would show the message in quotes
@@ -65,6 +68,9 @@ class KeyedVectors:
         One row per word; converted to float32 (a float32 array or memmap is used as is).
     counts : np.ndarray, shape (n,), optional
         Corpus frequency of each word (int64), when known.
+    check_finite : bool
+        Refuse vectors holding NaN or ±inf (a ``ValueError`` names the first such word): such a
+        word has NaN cosine with everything and would silently drop out of every answer.
 
     Attributes
     ----------
@@ -95,6 +101,7 @@ class KeyedVectors:
         words: Sequence[str],
         vectors: np.ndarray,
         counts: np.ndarray | Sequence[int] | None = None,
+        check_finite: bool = True,
     ):
         words = list(words)
         key_to_index = {w: i for i, w in enumerate(words)}
@@ -110,6 +117,8 @@ class KeyedVectors:
         self.key_to_index: dict[str, int] = key_to_index
         self.counts: np.ndarray | None = counts
         self.vectors = vectors  # validated by the setter
+        if check_finite:
+            check_vectors_finite(self.index_to_key, self._vectors)
 
     @property
     def vectors(self) -> np.ndarray:
@@ -263,7 +272,8 @@ class KeyedVectors:
         >>> kv.most_similar(positive=["korea", "tokyo"], negative=["seoul"], topn=1)[0][0]
         'japan'
         """
-        if topn < 1:
+        _check_query_sizes(topn, restrict_vocab)
+        if topn == 0:
             return []
         vectors, weights, rows = self._weighted_keys(positive, negative)
         w = np.asarray(weights, dtype=np.float32)[:, None]  # (k, 1)
@@ -291,7 +301,8 @@ class KeyedVectors:
         >>> kv.most_similar_cosmul(positive=["korea", "tokyo"], negative=["seoul"], topn=1)[0][0]
         'japan'
         """
-        if topn < 1:
+        _check_query_sizes(topn, restrict_vocab)
+        if topn == 0:
             return []
         pos, _, rows = self._weighted_keys(positive, None)
         neg, _, neg_rows = self._weighted_keys(None, negative) if negative else ([], [], [])
@@ -356,8 +367,9 @@ class KeyedVectors:
         [['b'], ['b']]
         """
         words = [words] if isinstance(words, str) else list(words)
+        _check_query_sizes(topn, restrict_vocab)
         self._check_known(words)
-        if topn < 1:
+        if topn == 0:
             return [[] for _ in words]
         queries = np.stack([self.get_vector(w, norm=True) for w in words])  # (Q, d)
         rows = [[self.key_to_index[w]] if w in self.key_to_index else [] for w in words]
@@ -433,8 +445,6 @@ class KeyedVectors:
         memory-mapped, keeps counts). ``None`` picks by suffix: ``.bin``, ``.txt``, ``.vec``,
         ``.safetensors``; anything else is word2vec binary.
         """
-        from seqlab.embeddings.formats import write_vectors
-
         write_vectors(path, self.index_to_key, self.vectors, self.counts, format)
 
     @classmethod
@@ -445,12 +455,14 @@ class KeyedVectors:
         mmap: bool = False,
         limit: int | None = None,
         errors: str = "strict",
+        check_finite: bool = True,
     ) -> KeyedVectors:
         """Read vectors from ``path``; ``format`` is sniffed from the content when ``None``.
 
         ``mmap=True`` maps the "seqlab" (safetensors) format read-only instead of reading it;
         ``limit`` keeps only the first N words; ``errors`` is the UTF-8 decoding policy for
-        words (``"strict"``, ``"replace"``, ``"ignore"``).
+        words (``"strict"``, ``"replace"``, ``"ignore"``); ``check_finite=False`` accepts
+        vectors holding NaN or inf (by default the first such word is named in an error).
 
         Examples
         --------
@@ -461,10 +473,10 @@ class KeyedVectors:
         >>> KeyedVectors.load(path).index_to_key
         ['한국', '서울']
         """
-        from seqlab.embeddings.formats import read_vectors
-
-        words, vectors, counts = read_vectors(path, format, mmap=mmap, limit=limit, errors=errors)
-        return cls(words, vectors, counts)
+        words, vectors, counts = read_vectors(
+            path, format, mmap=mmap, limit=limit, errors=errors, check_finite=check_finite
+        )
+        return cls(words, vectors, counts, check_finite=False)  # checked while reading
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -494,6 +506,21 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         values[:, j] = scores[rows, best[:, j]]
         scores[rows, best[:, j]] = -np.inf
     return best, values
+
+
+def _check_query_sizes(topn: int, restrict_vocab: int | None) -> None:
+    """A negative ``topn`` or an empty search range is a mistake, not a request for nothing."""
+    if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
+        raise ValueError(f"topn={topn!r}: pass how many answers to return, an integer >= 0")
+    if restrict_vocab is not None and (
+        isinstance(restrict_vocab, bool)
+        or not isinstance(restrict_vocab, (int, np.integer))
+        or restrict_vocab < 1
+    ):
+        raise ValueError(
+            f"restrict_vocab={restrict_vocab!r}: pass how many of the most frequent words to "
+            "search, an integer >= 1 (None searches them all)"
+        )
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -347,7 +347,7 @@ def load_checkpoint(
     path = Path(path)
     if not path.exists():
         return None
-    arrays, meta = load_arrays(path)
+    arrays, meta = load_arrays(path, what="training checkpoint")
     if meta.get("format") != "seqlab-checkpoint":
         raise CheckpointMismatchError(f"{path}: not a seqlab training checkpoint")
     for key, value in expect.items():

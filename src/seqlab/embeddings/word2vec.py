@@ -22,11 +22,13 @@ from __future__ import annotations
 import heapq
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from seqlab.checks import check_int, check_number
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import (
     ChunkQueue,
@@ -128,34 +130,29 @@ class Word2Vec:
             algo = "skipgram" if sg else "cbow"
         if algo not in _ALGOS:
             raise ValueError(f"algo must be one of {_ALGOS}, got {algo!r}")
-        for name, value, low in (
-            ("vector_size", vector_size, 1),
-            ("window", window, 1),
-            ("negative", negative, 0),
-            ("min_count", min_count, 1),
-            ("epochs", epochs, 1),
-            ("workers", workers, 1),
-        ):
-            if int(value) != value or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if not negative and not hs:
-            raise ValueError("negative=0 and hs=False leave nothing to train; set one of them")
-        if sample < 0:
-            raise ValueError(f"sample must be >= 0, got {sample}")
         self.algo = algo
-        self.vector_size = int(vector_size)
-        self.window = int(window)
-        self.negative = int(negative)
+        self.vector_size = check_int("vector_size", vector_size, low=1)
+        self.window = check_int("window", window, low=1)
+        self.negative = check_int("negative", negative, low=0)
         self.hs = bool(hs)
-        self.sample = float(sample)
-        self.min_count = int(min_count)
-        self.max_vocab = max_vocab
-        self.epochs = int(epochs)
-        self.alpha = float(alpha if alpha is not None else self._default_alpha())
-        self.min_alpha = float(min_alpha)
-        self.workers = int(workers)
-        self.seed = int(seed)
-        self.ns_exponent = float(ns_exponent)
+        if not self.negative and not self.hs:
+            raise ValueError("negative=0 and hs=False leave nothing to train; set one of them")
+        self.sample = check_number("sample", sample, low=0)
+        self.min_count = check_int("min_count", min_count, low=1)
+        self.max_vocab = None if max_vocab is None else check_int("max_vocab", max_vocab, low=1)
+        self.epochs = check_int("epochs", epochs, low=1)
+        alpha = self._default_alpha() if alpha is None else alpha
+        self.alpha = check_number("alpha", alpha, low=0, low_open=True)
+        self.min_alpha = check_number("min_alpha", min_alpha, low=0)
+        if self.min_alpha > self.alpha:
+            warnings.warn(
+                f"min_alpha={self.min_alpha:g} is above alpha={self.alpha:g}: the learning rate "
+                "will grow during training instead of decaying; was that meant?",
+                stacklevel=2,
+            )
+        self.workers = check_int("workers", workers, low=1)
+        self.seed = check_int("seed", seed, low=0)
+        self.ns_exponent = check_number("ns_exponent", ns_exponent)
         self.shared_negatives = bool(shared_negatives)
         self.wv: KeyedVectors | None = None
         self.loss_history: list[float] = []

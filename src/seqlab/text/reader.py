@@ -118,7 +118,7 @@ def _normalize(piece: bytes, path: Path, offset: int, lowercase: bool, errors: s
         raise TextDecodeError(
             f"{path}: not valid UTF-8 at byte offset {offset + e.start} "
             f"(byte {piece[e.start : e.start + 1]!r}: {e.reason}); convert the file to UTF-8 "
-            f"(e.g. iconv -f latin1 -t utf-8) or pass errors='replace'"
+            f"(e.g. iconv -f latin1 -t utf-8), or from Python pass errors='replace'"
         ) from None
     if lowercase:
         text = text.lower()

@@ -1,0 +1,38 @@
+"""Option types and error handling shared by the commands.
+
+Every numeric option is checked by click before any work starts (``--alpha nan`` or
+``--topn -3`` end in a usage error naming the option, never in a silent run), and every output
+path is checked for writability up front, so a long run cannot fail at its very end.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option that also refuses NaN and ±inf (``click.FloatRange`` lets NaN through,
+    since every comparison with NaN is false)."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+def writable(path: str | Path | None, folder: bool = False) -> None:
+    """``click.ClickException`` now if ``path`` (a file, or a folder) cannot be written."""
+    from seqlab.io import check_writable  # numpy and safetensors load only when a command runs
+
+    if path is None:
+        return
+    try:
+        check_writable(path, folder=folder)
+    except OSError as e:
+        raise click.ClickException(str(e)) from None
