@@ -3,9 +3,19 @@
 ``RNN`` (tanh, relu or sigmoid), ``LSTM`` and ``GRU`` and their single-step cells are drop-in
 replacements of torch.nn's (same arguments, parameter names, shapes and returns, so
 ``load_state_dict`` works both ways). Their backward passes are ``torch.autograd.Function``\\ s
-that walk the time axis backwards by hand (``seqlab.nn.bptt_*``). Extras for the lab:
-``lengths=`` for padded batches, ``return_gates=True`` and ``keep_state_grads=True`` /
-``module.state_grads`` (∂L/∂h_k for every step k).
+that walk the time axis backwards by hand. Extras for the lab: ``lengths=`` for padded batches,
+``return_gates=True`` and ``keep_state_grads=True`` / ``module.state_grads`` (∂L/∂h_k for every
+step k).
+
+Three implementations compute the same function (``seqlab.nn.implementation``):
+
+- ``seqlab.nn.reference``: the lecture's equations, one step at a time, each hand-written
+  backward step next to its forward step. Read this one first. float64 runs it, and so does
+  any module with ``impl="reference"`` or any call inside ``reference_mode()``.
+- ``seqlab.nn.bptt_*``: the same loops with performance tricks, in torch ops (CUDA, other
+  dtypes) or, on CPU float32, as numba kernels (``fused_steps``) with oneDNN products.
+
+The stacked gate rows (torch.nn's i, f, g, o and r, z, n) are named once, in ``seqlab.nn.gates``.
 
 >>> import torch
 >>> from seqlab.nn import LSTM
@@ -16,6 +26,22 @@ torch.Size([10, 3, 8])
 
 from seqlab.nn.base import RNNBase, RNNInputError
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
+from seqlab.nn.gates import GRU_GATES, LSTM_GATES, GateLayout
+from seqlab.nn.implementation import IMPLS, reference_mode
 from seqlab.nn.modules import GRU, LSTM, RNN
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNInputError"]
+__all__ = [
+    "GRU",
+    "GRU_GATES",
+    "IMPLS",
+    "LSTM",
+    "LSTM_GATES",
+    "RNN",
+    "GRUCell",
+    "GateLayout",
+    "LSTMCell",
+    "RNNBase",
+    "RNNCell",
+    "RNNInputError",
+    "reference_mode",
+]

@@ -6,8 +6,9 @@ parameters named and shaped exactly as torch.nn's (``weight_ih_l{k}[_reverse]``:
 per cell in torch.nn's order), so ``load_state_dict`` works in both directions; it checks the
 arguments, turns padded batches with ``lengths`` or a ``PackedSequence`` into a length-sorted,
 time-major batch, stacks layers and directions, and restores the caller's layout. Subclasses
-only say how one layer direction runs (`_run_direction`), which is a hand-written BPTT
-``torch.autograd.Function`` from ``seqlab.nn.bptt_*``.
+only say how one layer direction runs (`_run_direction`): a hand-written BPTT
+``torch.autograd.Function``, the reference (``seqlab.nn.reference``) or a fast path
+(``seqlab.nn.bptt_*``), as `SelectableImpl` decides (see ``seqlab.nn.implementation``).
 """
 
 import math
@@ -18,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from seqlab.nn.gates import GateLayout
+from seqlab.nn.implementation import IMPLS, runs_reference
 
 
 class RNNInputError(ValueError):
@@ -74,6 +78,31 @@ def check_lengths(lengths, T: int, B: int) -> torch.Tensor:
     return lengths
 
 
+class SelectableImpl:
+    """The ``impl`` attribute of layers and cells: "auto", "fast" or "reference".
+
+    A plain attribute, not a buffer: ``state_dict`` neither stores nor resets it. Assigning an
+    unknown name raises `RNNInputError`.
+    """
+
+    _impl = "auto"
+
+    @property
+    def impl(self) -> str:
+        """Which implementation runs: see ``seqlab.nn.implementation``."""
+        return self._impl
+
+    @impl.setter
+    def impl(self, value: str) -> None:
+        if not isinstance(value, str) or value not in IMPLS:
+            raise RNNInputError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {value!r}")
+        self._impl = value
+
+    def uses_reference(self) -> bool:
+        """Whether the next call runs the reference implementation (by impl, dtype, context)."""
+        return runs_reference(self.impl, next(self.parameters()))
+
+
 class StateGradSink:
     """Collects ``∂L/∂h_k`` of the top layer from the backward sweeps, one slot per direction.
 
@@ -101,14 +130,14 @@ class StateGradSink:
         return grads.transpose(0, 1) if self.batch_first else grads
 
 
-class RNNBase(nn.Module):
+class RNNBase(SelectableImpl, nn.Module):
     """Multi-layer, optionally bidirectional recurrent network over padded or packed batches.
 
-    Subclasses set `gate_count` (gates per cell: 1, 4, 3), `gate_names` (the names of
-    ``return_gates``) and implement `_run_direction`.
+    Subclasses set `gate_layout` (the cell's stacked gates, ``seqlab.nn.gates``), `gate_names`
+    (the names of ``return_gates``) and implement `_run_direction`.
     """
 
-    gate_count: int
+    gate_layout: GateLayout
     gate_names: tuple[str, ...] = ()
     state_count = 1  # 2 for the LSTM: (h, c)
 
@@ -124,8 +153,11 @@ class RNNBase(nn.Module):
         keep_state_grads: bool = False,
         device=None,
         dtype=None,
+        *,
+        impl: str = "auto",
     ):
         super().__init__()
+        self.impl = impl
         for name, value in (
             ("input_size", input_size),
             ("hidden_size", hidden_size),
@@ -146,7 +178,7 @@ class RNNBase(nn.Module):
         self.keep_state_grads = keep_state_grads
         self._state_grad_sink: StateGradSink | None = None
         num_directions = 2 if bidirectional else 1
-        gate_size = self.gate_count * hidden_size
+        gate_size = len(self.gate_layout) * hidden_size
         factory = {"device": device, "dtype": dtype}
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * num_directions
@@ -197,7 +229,7 @@ class RNNBase(nn.Module):
         ):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
-        return s
+        return s if self.impl == "auto" else s + f", impl={self.impl!r}"
 
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
         """Run one layer direction: returns (y (T, B, H), final states tuple, gates dict)."""

@@ -1,4 +1,11 @@
-r"""One GRU layer, one direction: forward pass and hand-written BPTT.
+r"""One GRU layer, one direction: the fast forward pass and its hand-written backward (BPTT).
+
+The same function as ``seqlab.nn.reference.ReferenceGRUFunction`` (read that one first), with
+the performance tricks the reference leaves out: all input projections in one product before
+the loop, ``tanh(a) = 2σ(2a) − 1`` on the n rows doubled once, preallocated buffers written in
+place, and two loops — torch ops (``_forward_steps``/``_backward_steps``: CUDA, and CPU dtypes
+other than float32) or per step one product and one numba kernel (``_forward_fused``/
+``_backward_fused``: CPU float32).
 
 Forward, per step (torch.nn's equations and gate order r, z, n)::
 
@@ -6,8 +13,6 @@ Forward, per step (torch.nn's equations and gate order r, z, n)::
     z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
     n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
     h_t = (1 - z_t) * n_t + z_t * h_{t-1}
-
-All input projections ``W_i· x_t`` are one matrix product before the time loop.
 
 Backward walks ``t = T … 1`` carrying ``δh``. With ``δh_t = ∂L/∂h_t`` the total derivative and
 ``m_t = W_hn h_{t-1} + b_hn``::
@@ -39,6 +44,7 @@ from seqlab.nn.bptt_common import (
     schedule,
     total_derivative,
 )
+from seqlab.nn.gates import GRU_GATES
 
 
 class GRULayerFunction(torch.autograd.Function):
@@ -59,14 +65,15 @@ class GRULayerFunction(torch.autograd.Function):
         ragged = batch_sizes[-1] < B
         # tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the n rows of
         # the input projection are doubled, so n_t = 2σ(2W_in x_t + 2b_in + 2 r_t*m_t) − 1
+        rz, n_rows = GRU_GATES.rows("r", H, through="z"), GRU_GATES.rows("n", H)
         w_ih2 = w_ih.clone()
-        w_ih2[2 * H :] *= 2
+        w_ih2[n_rows] *= 2
         bias = b_hn = None
         if b_ih is not None:
             bias = b_ih.clone()
-            bias[: 2 * H] += b_hh[: 2 * H]
-            bias[2 * H :] *= 2
-            b_hn = b_hh[2 * H :]
+            bias[rz] += b_hh[rz]
+            bias[n_rows] *= 2
+            b_hn = b_hh[n_rows]
         gates = linear(x.reshape(T * B, I), w_ih2, bias).view(T, B, 3 * H)
         y = x.new_zeros(T, B, H) if ragged else x.new_empty(T, B, H)
         m = torch.empty_like(y)  # m_t = W_hn h_{t-1} + b_hn, kept for the backward pass
@@ -106,8 +113,9 @@ class GRULayerFunction(torch.autograd.Function):
 
 
 def _forward_steps(gates, y, m, h0, w_hh, b_hn, steps):
-    """The forward loop in torch ops, as the equations read (float64, CUDA)."""
+    """The forward loop in torch ops on preallocated buffers (CUDA; CPU dtypes but float32)."""
     H = y.shape[2]
+    rz, n_rows = GRU_GATES.rows("r", H, through="z"), GRU_GATES.rows("n", H)
     recurrent = y.new_empty(y.shape[1], 3 * H)  # W_hh h_{t-1}, reused every step
     w_hh_t = w_hh.t()
     for s in steps:
@@ -116,11 +124,10 @@ def _forward_steps(gates, y, m, h0, w_hh, b_hn, steps):
         g = gates[s.t, :n]
         gh = recurrent[:n]
         torch.mm(h_prev, w_hh_t, out=gh)
-        rz = g[:, : 2 * H]
-        rz.add_(gh[:, : 2 * H]).sigmoid_()
-        r, z, cand = g.split(H, dim=1)
+        g[:, rz].add_(gh[:, rz]).sigmoid_()
+        r, z, cand = GRU_GATES.split(g, dim=1)
         m_t = m[s.t, :n]
-        torch.add(gh[:, 2 * H :], b_hn, out=m_t)
+        torch.add(gh[:, n_rows], b_hn, out=m_t)
         cand.addcmul_(r, m_t, value=2).sigmoid_().mul_(2).sub_(1)  # n_t
         h_t = y[s.t, :n]
         torch.sub(h_prev, cand, out=h_t)
@@ -128,7 +135,7 @@ def _forward_steps(gates, y, m, h0, w_hh, b_hn, steps):
 
 
 def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
-    """The backward sweep in torch ops, as the equations read (float64, CUDA)."""
+    """The backward sweep in torch ops, in place on preallocated buffers (CUDA; CPU but float32)."""
     B, H = dh.shape
     ones, through_z = dh.new_ones(B, H), dh.new_empty(B, H)
     slopes = dh.new_empty(B, 3 * H)  # s(1-s) for r, z; 1-n² for n
@@ -139,11 +146,11 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
         act = gates[s.t, :n]
         d_t = d_rec[s.t, :n]
         dn = d_cand[s.t, :n]
-        r, z, cand = act.split(H, dim=1)
-        dr, dz, dm = d_t.split(H, dim=1)
+        r, z, cand = GRU_GATES.split(act, dim=1)
+        dr, dz, dm = GRU_GATES.split(d_t, dim=1)
         slope = slopes[:n]
         torch.addcmul(act, act, act, value=-1, out=slope)
-        slope_r, slope_z, slope_n = slope.split(H, dim=1)
+        slope_r, slope_z, slope_n = GRU_GATES.split(slope, dim=1)
         torch.addcmul(ones[:n], cand, cand, value=-1, out=slope_n)
         torch.mul(dh_t, z, out=q)  # δh_t z_t: the path straight to h_{t-1}
         torch.sub(dh_t, q, out=dn)
@@ -175,13 +182,14 @@ def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads
 def _parameter_grads(ctx, d_rec, d_cand, x, h0, w_ih, w_hh, y, dh):
     """Gradients of every input after the sweep; δ of the r, z rows is shared by W_ih and W_hh."""
     T, B, H = d_cand.shape
+    rz_rows, n_rows = GRU_GATES.rows("r", H, through="z"), GRU_GATES.rows("n", H)
     rec = d_rec.view(T * B, 3 * H)
     cand = d_cand.view(T * B, H)
-    rz = rec[:, : 2 * H]
+    rz = rec[:, rz_rows]
     need = ctx.needs_input_grad
     dx = None
     if need[0]:
-        dx = torch.mm(rz, w_ih[: 2 * H]).addmm_(cand, w_ih[2 * H :]).view(T, B, -1)
+        dx = torch.mm(rz, w_ih[rz_rows]).addmm_(cand, w_ih[n_rows]).view(T, B, -1)
     dw_ih = None
     if need[2]:
         flat_x = x.reshape(T * B, -1)
@@ -190,5 +198,5 @@ def _parameter_grads(ctx, d_rec, d_cand, x, h0, w_ih, w_hh, y, dh):
     db_ih = db_hh = None
     if ctx.has_bias:
         db_hh = rec.sum(0)
-        db_ih = torch.cat((db_hh[: 2 * H], cand.sum(0)))
+        db_ih = torch.cat((db_hh[rz_rows], cand.sum(0)))  # in GRU_GATES order: r, z, then n
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None, None, None

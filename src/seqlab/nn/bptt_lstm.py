@@ -1,4 +1,11 @@
-r"""One LSTM layer, one direction: forward pass and hand-written backpropagation through time.
+r"""One LSTM layer, one direction: the fast forward pass and its hand-written backward (BPTT).
+
+The same function as ``seqlab.nn.reference.ReferenceLSTMFunction`` (read that one first), with
+the performance tricks the reference leaves out: all input projections in one product before
+the loop, ``tanh(a) = 2σ(2a) − 1`` on weight rows doubled once, preallocated buffers written in
+place, and two loops — torch ops (``_forward_steps``/``_backward_steps``: CUDA, and CPU dtypes
+other than float32) or per step one product and one numba kernel (``_forward_fused``/
+``_backward_fused``: CPU float32).
 
 Forward, per step (torch.nn's gate order i, f, g, o; ``g`` is the lecture's ``C~``)::
 
@@ -7,7 +14,6 @@ Forward, per step (torch.nn's gate order i, f, g, o; ``g`` is the lecture's ``C~
     h_t = o_t * tanh(C_t)
 
 which is the lecture's ``f_t = σ(W_f·[h_{t-1}, x_t] + b_f)`` … with ``W_f = [W_hf, W_if]``.
-All input projections ``W_ih x_t`` are one matrix product before the time loop.
 
 Backward walks ``t = T … 1`` carrying ``δh`` and ``δC``. With ``δh_t = ∂L/∂y_t + δh`` (the
 total derivative: the output's own gradient plus what flows back from step t+1)::
@@ -41,6 +47,7 @@ from seqlab.nn.bptt_common import (
     schedule,
     total_derivative,
 )
+from seqlab.nn.gates import LSTM_GATES
 
 
 class LSTMLayerFunction(torch.autograd.Function):
@@ -103,15 +110,14 @@ class LSTMLayerFunction(torch.autograd.Function):
 
 
 def _forward_steps(gates, y, c, tanh_c, h0, c0, w_hh2, steps):
-    """The forward loop in torch ops, as the equations read (float64, CUDA)."""
-    H = y.shape[2]
+    """The forward loop in torch ops on preallocated buffers (CUDA; CPU dtypes but float32)."""
     w_hh2_t = w_hh2.t()
     for s in steps:
         n = s.active
         a = gates[s.t, :n]  # (n, 4H)
         a.addmm_(previous_rows(y, h0, s), w_hh2_t)
         a.sigmoid_()
-        i, f, g, o = a.split(H, dim=1)
+        i, f, g, o = LSTM_GATES.split(a, dim=1)
         g.mul_(2).sub_(1)  # g = C~ = tanh(a_g)
         c_t = c[s.t, :n]
         torch.mul(f, previous_rows(c, c0, s), out=c_t)
@@ -123,7 +129,7 @@ def _forward_steps(gates, y, c, tanh_c, h0, c0, w_hh2, steps):
 
 
 def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
-    """The backward sweep in torch ops, as the equations read (float64, CUDA)."""
+    """The backward sweep in torch ops, in place on preallocated buffers (CUDA; CPU but float32)."""
     B, H = dh.shape
     ones, scratch = dh.new_ones(B, H), dh.new_empty(B, H)
     slopes = gates.new_empty(B, 4 * H)  # σ'(a) = s(1-s) per gate, tanh'(a) = 1-g² for g
@@ -133,9 +139,9 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
         total_derivative(dh_t, dy, state_grads, s)  # ∂L/∂h_t
         act = gates[s.t, :n]
         d_t = d_pre[s.t, :n]
-        i, f, g, o = act.split(H, dim=1)
+        i, f, g, o = LSTM_GATES.split(act, dim=1)
         tc = tanh_c[s.t, :n]
-        di, df, dg, do = d_t.split(H, dim=1)
+        di, df, dg, do = LSTM_GATES.split(d_t, dim=1)
         # δC_t = δC + δh_t * o * (1 - tanh²C_t), without temporaries
         torch.mul(dh_t, o, out=q)
         dc_t.add_(q)
@@ -147,7 +153,7 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
         torch.mul(dc_t, i, out=dg)  # ∂L/∂g_t
         slope = slopes[:n]
         torch.addcmul(act, act, act, value=-1, out=slope)
-        torch.addcmul(ones[:n], g, g, value=-1, out=slope[:, 2 * H : 3 * H])
+        torch.addcmul(ones[:n], g, g, value=-1, out=slope[:, LSTM_GATES.rows("g", H)])
         d_t.mul_(slope)  # δ_t = [δi, δf, δg, δo] of the pre-activations
         dc_t.mul_(f)  # δC_{t-1}
         torch.mm(d_t, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
@@ -170,7 +176,7 @@ def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grad
 
 def _double_g_rows(w_ih, w_hh, b_ih, b_hh, H):
     """Copies of the weights with the g gate's rows doubled, and the summed bias likewise."""
-    g_rows = slice(2 * H, 3 * H)
+    g_rows = LSTM_GATES.rows("g", H)
     w_ih2, w_hh2 = w_ih.clone(), w_hh.clone()
     w_ih2[g_rows] *= 2
     w_hh2[g_rows] *= 2

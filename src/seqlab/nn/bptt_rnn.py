@@ -1,11 +1,17 @@
-r"""One Elman RNN layer, one direction: forward pass and hand-written BPTT.
+r"""One Elman RNN layer, one direction: the fast forward pass and its hand-written backward (BPTT).
+
+The same function as ``seqlab.nn.reference.ReferenceRNNFunction`` (read that one first), with
+the performance tricks the reference leaves out: all input projections in one product before
+the loop, ``tanh(a) = 2σ(2a) − 1`` on weights scaled by 2, preallocated buffers written in
+place, and two loops — torch ops (``_forward_steps``/``_backward_steps``: CUDA, relu and σ, and
+CPU dtypes other than float32) or per step one product and one numba kernel
+(``_forward_fused``/``_backward_fused``: tanh on CPU float32).
 
 Forward, per step, with ``f`` = tanh, relu or the logistic sigmoid σ::
 
     h_t = f(W_hh h_{t-1} + W_ih x_t + b_hh + b_ih)
 
-(the lecture's ``W_xh`` is torch.nn's ``W_ih``; ``b_h = b_ih + b_hh``). All input projections
-``W_ih x_t`` are one matrix product before the time loop.
+(the lecture's ``W_xh`` is torch.nn's ``W_ih``; ``b_h = b_ih + b_hh``).
 
 Backward walks ``t = T … 1`` carrying ``δh``. With ``δh_t = ∂L/∂h_t`` the total derivative
 (the output's own gradient plus what flows back from step t+1)::
@@ -98,7 +104,7 @@ class RNNLayerFunction(torch.autograd.Function):
 
 
 def _forward_steps(y, h0, w_hh, activate, steps):
-    """The forward loop in torch ops: ``y[t] ← f(y[t] + W_hh h_{t-1})`` (float64, CUDA, ReLU, σ)."""
+    """The forward loop in torch ops: ``y[t] ← f(y[t] + W_hh h_{t-1})`` in place (not fused)."""
     B = y.shape[1]
     w_hh_t = w_hh.t()
     for s in steps:
@@ -110,7 +116,7 @@ def _forward_steps(y, h0, w_hh, activate, steps):
 
 
 def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
-    """The backward sweep in torch ops (float64, CUDA, ReLU, σ)."""
+    """The backward sweep in torch ops, in place (whatever the fused kernels do not cover)."""
     ones = torch.ones_like(dh)
     for s in reversed(steps):
         n = s.active
@@ -119,12 +125,11 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
         d, h = d_pre[s.t, :n], y[s.t, :n]
         # f'(a_t) written with the output h_t = f(a_t)
         if nonlinearity == "tanh":
-            torch.addcmul(ones[:n], h, h, value=-1, out=d)  # 1 - h²
+            torch.addcmul(ones[:n], h, h, value=-1, out=d).mul_(dh_t)  # δh_t (1 - h²)
         elif nonlinearity == "sigmoid":
-            torch.addcmul(h, h, h, value=-1, out=d)  # h(1 - h)
-        else:
-            torch.gt(h, 0, out=d)  # [h > 0]
-        d.mul_(dh_t)  # δ_t = δh_t * f'(a_t)
+            torch.addcmul(h, h, h, value=-1, out=d).mul_(dh_t)  # δh_t h(1 - h)
+        else:  # as torch's relu: 0 where h ≤ 0 even if δh_t is NaN, else δh_t (also at h = NaN)
+            d.copy_(dh_t).masked_fill_(h <= 0, 0)
         torch.mm(d, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
 
 

@@ -1,7 +1,8 @@
 """Single-step cells `RNNCell`, `LSTMCell`, `GRUCell`: torch.nn's interface, one step of BPTT.
 
 A cell is a layer run for T = 1, so each cell calls the same hand-written autograd function as
-its layer; gradients through a Python loop of cell calls are therefore still hand-written.
+its layer (the reference or the fast one, by ``impl`` as for the layers); gradients through a
+Python loop of cell calls are therefore still hand-written.
 """
 
 import math
@@ -9,27 +10,45 @@ import math
 import torch
 from torch import nn
 
-from seqlab.nn.base import RNNInputError, check_tensor
+from seqlab.nn.base import RNNInputError, SelectableImpl, check_tensor
 from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
+from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES, GateLayout
+from seqlab.nn.reference import (
+    ReferenceGRUFunction,
+    ReferenceLSTMFunction,
+    ReferenceRNNFunction,
+)
 
 
-class RNNCellBase(nn.Module):
-    """Parameters ``weight_ih`` (G·H, I), ``weight_hh`` (G·H, H), ``bias_ih``/``bias_hh`` (G·H,)."""
+class RNNCellBase(SelectableImpl, nn.Module):
+    """Parameters ``weight_ih`` (G·H, I), ``weight_hh`` (G·H, H), ``bias_ih``/``bias_hh`` (G·H,).
 
-    gate_count: int
+    G is the number of gates of the cell's `gate_layout`. ``impl`` ("auto", "fast",
+    "reference", keyword only) chooses the implementation as for the layers.
+    """
+
+    gate_layout: GateLayout
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        impl: str = "auto",
     ):
         super().__init__()
+        self.impl = impl
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise RNNInputError(f"{name} must be a positive int, got {value!r}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         factory = {"device": device, "dtype": dtype}
-        gate_size = self.gate_count * hidden_size
+        gate_size = len(self.gate_layout) * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(gate_size, input_size, **factory))
         self.weight_hh = nn.Parameter(torch.empty(gate_size, hidden_size, **factory))
         if bias:
@@ -47,7 +66,8 @@ class RNNCellBase(nn.Module):
             nn.init.uniform_(weight, -bound, bound)
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        s = f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        return s if self.impl == "auto" else s + f", impl={self.impl!r}"
 
     def _prepare(self, input, hx, names):
         """x (1, B, I) and the states, each (B, H); zeros where hx is None."""
@@ -86,23 +106,30 @@ class RNNCell(RNNCellBase):
     torch.Size([2, 4])
     """
 
-    gate_count = 1
+    gate_layout = RNN_GATES
 
     def __init__(
-        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+        self,
+        input_size,
+        hidden_size,
+        bias=True,
+        nonlinearity="tanh",
+        device=None,
+        dtype=None,
+        *,
+        impl="auto",
     ):
         if nonlinearity not in NONLINEARITIES:
             raise RNNInputError(
                 f"nonlinearity must be one of {', '.join(NONLINEARITIES)}; got {nonlinearity!r}"
             )
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype, impl=impl)
 
     def forward(self, input, hx=None):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
-        _, h_n = RNNLayerFunction.apply(
-            x, h, *weights, self.nonlinearity, [x.shape[1]], False, None
-        )
+        function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
+        _, h_n = function.apply(x, h, *weights, self.nonlinearity, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)
 
 
@@ -119,11 +146,12 @@ class LSTMCell(RNNCellBase):
     (torch.Size([2, 4]), torch.Size([2, 4]))
     """
 
-    gate_count = 4
+    gate_layout = LSTM_GATES
 
     def forward(self, input, hx=None):
         x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
-        _, h_n, c_n, _, _ = LSTMLayerFunction.apply(x, h, c, *weights, [x.shape[1]], False, None)
+        function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
+        _, h_n, c_n, _, _ = function.apply(x, h, c, *weights, [x.shape[1]], False, None)
         return (h_n, c_n) if batched else (h_n.squeeze(0), c_n.squeeze(0))
 
 
@@ -139,9 +167,10 @@ class GRUCell(RNNCellBase):
     torch.Size([2, 4])
     """
 
-    gate_count = 3
+    gate_layout = GRU_GATES
 
     def forward(self, input, hx=None):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
-        _, h_n, _ = GRULayerFunction.apply(x, h, *weights, [x.shape[1]], False, None)
+        function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
+        _, h_n, _ = function.apply(x, h, *weights, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)

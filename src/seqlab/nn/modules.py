@@ -1,9 +1,20 @@
-"""`RNN`, `LSTM` and `GRU`: thin subclasses of `RNNBase` naming the cell and its BPTT function."""
+"""`RNN`, `LSTM` and `GRU`: thin subclasses of `RNNBase` naming the cell and its BPTT functions.
+
+Each layer direction runs one ``torch.autograd.Function`` with a hand-written backward pass:
+the reference (``seqlab.nn.reference``, the equations as written) or the fast one
+(``seqlab.nn.bptt_*``); ``impl`` chooses, see ``seqlab.nn.implementation``.
+"""
 
 from seqlab.nn.base import RNNBase, RNNInputError
 from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
+from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES
+from seqlab.nn.reference import (
+    ReferenceGRUFunction,
+    ReferenceLSTMFunction,
+    ReferenceRNNFunction,
+)
 
 _SHARED_DOC = """
     Parameters
@@ -23,6 +34,12 @@ _SHARED_DOC = """
         concatenated to 2·hidden_size features.
     keep_state_grads : bool, default False
         Record ``∂L/∂h_k`` for every step during ``backward`` (see ``state_grads``).
+    impl : {"auto", "fast", "reference"}, default "auto"
+        Keyword only. "reference" runs ``seqlab.nn.reference`` (the equations above, step by
+        step, with their hand-written backward); "fast" the optimised loops of
+        ``seqlab.nn.bptt_*`` (numba + oneDNN on CPU float32, torch ops elsewhere); "auto" the
+        reference for float64 and the fast path otherwise. Both give the same results; the
+        attribute ``impl`` can be changed later and is not part of ``state_dict``.
 
     Forward
     -------
@@ -64,7 +81,7 @@ class RNN(RNNBase):
         + _SHARED_DOC
     )
 
-    gate_count = 1
+    gate_layout = RNN_GATES
 
     def __init__(
         self,
@@ -79,6 +96,8 @@ class RNN(RNNBase):
         keep_state_grads=False,
         device=None,
         dtype=None,
+        *,
+        impl="auto",
     ):
         if nonlinearity not in NONLINEARITIES:
             raise RNNInputError(
@@ -96,6 +115,7 @@ class RNN(RNNBase):
             keep_state_grads,
             device,
             dtype,
+            impl=impl,
         )
 
     def extra_repr(self) -> str:
@@ -103,7 +123,8 @@ class RNN(RNNBase):
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
-        y, h_n = RNNLayerFunction.apply(
+        function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
+        y, h_n = function.apply(
             x, *states, *weights, self.nonlinearity, batch_sizes, reverse, on_state_grads
         )
         return y, (h_n,), {}
@@ -134,16 +155,16 @@ class LSTM(RNNBase):
         + _SHARED_DOC
     )
 
-    gate_count = 4
-    gate_names = ("i", "f", "g", "o", "c")
+    gate_layout = LSTM_GATES
+    gate_names = (*LSTM_GATES.names, "c")
     state_count = 2
 
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
-        y, h_n, c_n, gates, cells = LSTMLayerFunction.apply(
+        function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
+        y, h_n, c_n, gates, cells = function.apply(
             x, *states, *weights, batch_sizes, reverse, on_state_grads
         )
-        i, f, g, o = gates.chunk(4, dim=2)
-        return y, (h_n, c_n), {"i": i, "f": f, "g": g, "o": o, "c": cells}
+        return y, (h_n, c_n), {**LSTM_GATES.named(gates, dim=2), "c": cells}
 
 
 class GRU(RNNBase):
@@ -169,12 +190,10 @@ class GRU(RNNBase):
         + _SHARED_DOC
     )
 
-    gate_count = 3
-    gate_names = ("r", "z", "n")
+    gate_layout = GRU_GATES
+    gate_names = GRU_GATES.names
 
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
-        y, h_n, gates = GRULayerFunction.apply(
-            x, *states, *weights, batch_sizes, reverse, on_state_grads
-        )
-        r, z, n = gates.chunk(3, dim=2)
-        return y, (h_n,), {"r": r, "z": z, "n": n}
+        function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
+        y, h_n, gates = function.apply(x, *states, *weights, batch_sizes, reverse, on_state_grads)
+        return y, (h_n,), GRU_GATES.named(gates, dim=2)
