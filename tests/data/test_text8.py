@@ -77,3 +77,26 @@ def test_wiki_text8_build_gives_the_official_figures(on_mirror, cache):
     first = next(iter(chunks))
     assert len(first) == 10_000 and first[:2] == ["anarchism", "anarchism"]
     assert data.where("wiki_text8") == "cache"
+
+
+def test_a_stale_build_in_the_cache_is_built_again(on_mirror, cache, monkeypatch):
+    folder = cache / "wiki_text8"
+    folder.mkdir()
+    (folder / text8.TARGET).write_text(" cut short")
+    (folder / f"{text8.TARGET}.json").write_text('{"bytes": 99999996, "tokens": 1, "sha256": ""}')
+    built = []
+
+    def build(target_folder, parts, progress=True, limit=text8.LIMIT):
+        built.append((target_folder, [p.name for p in parts]))
+        (target_folder / text8.TARGET).write_text(" rebuilt")
+        (target_folder / f"{text8.TARGET}.json").write_text('{"bytes": 8, "tokens": 1}')
+        return target_folder / text8.TARGET
+
+    monkeypatch.setattr(text8, "build", build)
+    assert data.path("wiki_text8", progress=False) == folder / text8.TARGET
+    assert built == [
+        (folder, [p.name for p in data.corpora.wiki_parts(on_mirror / "enwiki_extract")])
+    ]
+    assert (folder / text8.TARGET).read_text() == " rebuilt"
+    assert data.path("wiki_text8", progress=False) == folder / text8.TARGET
+    assert len(built) == 1  # the fresh build checks out: not built a second time

@@ -9,10 +9,10 @@ from gensim.models import KeyedVectors as GensimKV
 
 from seqlab.embeddings import KeyedVectors
 from seqlab.embeddings.evaluate import (
-    EVALUATION_FILES,
     EvaluationFileError,
     evaluate_analogies,
     evaluate_pairs,
+    evaluation_file,
     read_analogies,
     read_pairs,
 )
@@ -221,10 +221,10 @@ def test_pairs_equal_gensim(name, case_insensitive):
 def test_mirror_pair_sets(mirror):
     expected_pairs = {"wordsim353": 353, "simlex999": 999, "men": 3000, "rareword": 2034}
     for name, count in expected_pairs.items():
-        pairs = read_pairs(mirror / name / EVALUATION_FILES[name])
+        pairs = read_pairs(evaluation_file(name))
         assert len(pairs) == count, name
         assert all(isinstance(score, float) for _, _, score in pairs)
-    simlex = read_pairs(mirror / "simlex999" / EVALUATION_FILES["simlex999"])
+    simlex = read_pairs(evaluation_file("simlex999"))
     assert simlex[0] == ("old", "new", 1.58)  # the SimLex999 column, not POS or conc(w1)
 
 
@@ -240,9 +240,24 @@ def test_mirror_wordsim_equals_gensim_copy(mirror):
 
 def test_dataset_names_resolve_through_the_mirror(mirror, monkeypatch):
     monkeypatch.setenv("SEQLAB_DATA", str(mirror))
-    kv, _ = pair_vectors([mirror / "men" / EVALUATION_FILES["men"]])
+    men = evaluation_file("men")
+    assert men == mirror / "men" / "MEN" / "MEN_dataset_natural_form_full"
+    kv, _ = pair_vectors([men])
     result = evaluate_pairs(kv, "men")
     assert result.pairs + result.skipped_oov == 3000
+
+
+def test_a_missing_benchmark_dataset_names_the_fix(tmp_path, monkeypatch):
+    (tmp_path / "mirror").mkdir()
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path / "mirror"))
+    monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("urllib.request.urlopen", _offline)
+    with pytest.raises(ValueError, match=r"simlex999.*SEQLAB_DATA"):
+        evaluation_file("simlex999")
+
+
+def _offline(*args, **kwargs):
+    raise OSError("offline")
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqlab.embeddings import KeyedVectors
-from seqlab.text import Vocab, coverage, embedding_from_vectors
+from seqlab.embeddings import KeyedVectors, coverage, embedding_from_vectors
+from seqlab.text import Vocab
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import IO
 
 from seqlab.data import registry
 from seqlab.data.errors import DatasetError
-from seqlab.data.fetch import cache_dir, fetch, locate, resolve
+from seqlab.data.fetch import fetch, resolve
 from seqlab.data.reading import open_text
 
 READ_CHARS = 1 << 20
@@ -164,27 +164,11 @@ def load_wiki(name: str, progress: bool = True) -> Corpus:
     return Corpus(name, tuple(wiki_parts(fetch(name, progress), name)), skip_markup=True)
 
 
-def wiki_text8_path(progress: bool = True) -> Path:
-    """The built wiki_text8 file (building it from enwiki_extract on first use), verified."""
-    from seqlab.data import text8
-
-    found = locate("wiki_text8")
-    if found is None:
-        return text8.build(cache_dir("wiki_text8"), fetch("enwiki_extract", progress), progress)
-    target = found / text8.TARGET
-    if found == cache_dir("wiki_text8"):
-        try:
-            text8.verify(target, registry.WIKI_TEXT8_SHA256)
-        except DatasetError:
-            # Our own cache holds a stale or foreign copy: rebuild it rather than fail.
-            return text8.build(found, fetch("enwiki_extract", progress), progress)
-    return target
-
-
 def load_text8_like(name: str, progress: bool = True) -> Corpus:
-    """``wiki_text8`` or ``text8``: one line of lowercase words, yielded in 10,000-word chunks."""
-    if name == "wiki_text8":
-        return Corpus(name, (wiki_text8_path(progress),))
+    """``wiki_text8`` or ``text8``: one line of lowercase words, yielded in 10,000-word chunks.
+
+    :func:`~seqlab.data.fetch.fetch` builds wiki_text8 from enwiki_extract on first use.
+    """
     folder = fetch(name, progress)
     return Corpus(name, tuple(resolve(folder, registry.get(name))))
 

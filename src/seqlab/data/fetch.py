@@ -16,9 +16,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from seqlab.data import registry
+from seqlab.data import registry, text8
 from seqlab.data.download import fetch_remote
-from seqlab.data.errors import DatasetNotFoundError
+from seqlab.data.errors import DatasetError, DatasetNotFoundError
 from seqlab.data.spec import DatasetSpec
 
 
@@ -93,12 +93,12 @@ def fetch(name: str, progress: bool = True) -> Path:
     """
     spec = registry.get(name)
     folder = locate(name)
+    if folder is not None and _stale_build(name, spec, folder):
+        folder = None  # built again below
     if folder is not None:
         return folder
     if spec.derived_from is not None:
-        from seqlab.data import text8
-
-        return text8.build(cache_dir(name), fetch(spec.derived_from, progress), progress).parent
+        return _build_derived(name, spec, progress)
     if not spec.remote:
         raise DatasetNotFoundError(
             f"dataset {name!r} has no download URL and is not in the mirror or the cache; "
@@ -110,6 +110,30 @@ def fetch(name: str, progress: bool = True) -> Path:
             if not all((folder / t).is_file() for t in remote.targets):
                 fetch_remote(remote, folder, name, progress)
     return folder
+
+
+def _build_derived(name: str, spec: DatasetSpec, progress: bool) -> Path:
+    """Build the derived dataset ``name`` (wiki_text8) into the cache from its source dataset.
+
+    This is the one place a derived dataset is made: loaders reach it through :func:`fetch`.
+    """
+    parts = resolve(fetch(spec.derived_from, progress), registry.get(spec.derived_from))
+    return text8.build(cache_dir(name), parts, progress).parent
+
+
+def _stale_build(name: str, spec: DatasetSpec, folder: Path) -> bool:
+    """Whether ``folder`` is this cache's build of a derived dataset that no longer checks out.
+
+    A stale or foreign copy in the cache is built again rather than reported; a copy in the
+    mirror belongs to the user and is not replaced.
+    """
+    if spec.derived_from is None or folder != cache_dir(name):
+        return False
+    try:
+        text8.verify(folder / text8.TARGET, registry.WIKI_TEXT8_SHA256)
+    except DatasetError:
+        return True
+    return False
 
 
 def fetch_extra(name: str, split: str, progress: bool = True) -> Path:

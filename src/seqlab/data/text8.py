@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from tqdm import tqdm
+
 from seqlab.data.errors import ChecksumError
 from seqlab.io import atomic_write
 
@@ -92,16 +94,12 @@ def wiki_blocks(parts: Iterable[Path]) -> Iterator[str]:
                 yield "".join(line for line in lines if not line.startswith(("<doc", "</doc>")))
 
 
-def build(folder: Path, source: Path, progress: bool = True, limit: int = LIMIT) -> Path:
-    """Build ``folder/wiki_text8.txt`` from the enwiki_extract folder ``source``; return its path.
+def build(folder: Path, parts: Iterable[Path], progress: bool = True, limit: int = LIMIT) -> Path:
+    """Build ``folder/wiki_text8.txt`` from the enwiki_extract files ``parts``; return its path.
 
     The file is written atomically and gets a sidecar ``wiki_text8.txt.json`` with its size,
-    token count and sha256.
+    token count and sha256. :func:`seqlab.data.fetch.fetch` calls it when wiki_text8 is needed.
     """
-    from tqdm import tqdm
-
-    from seqlab.data.corpora import wiki_parts
-
     target = folder / TARGET
     digest = hashlib.sha256()
     size = spaces = 0
@@ -112,7 +110,7 @@ def build(folder: Path, source: Path, progress: bool = True, limit: int = LIMIT)
             total=limit, unit="char", unit_scale=True, desc="wiki_text8", disable=not progress
         ) as bar,
     ):
-        for piece in text8_pieces(wiki_blocks(wiki_parts(source)), limit):
+        for piece in text8_pieces(wiki_blocks(parts), limit):
             data = piece.encode("ascii")
             out.write(data)
             digest.update(data)

@@ -22,19 +22,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seqlab import data
 from seqlab.embeddings.keyedvectors import top_k
 
 if TYPE_CHECKING:
     from seqlab.embeddings.keyedvectors import KeyedVectors
 
-# Files inside each evaluation dataset's directory (see the MANIFEST.md of each in the mirror).
-EVALUATION_FILES = {
-    "google_analogy": "questions-words.txt",
-    "wordsim353": "combined.tab",
-    "simlex999": "SimLex-999/SimLex-999.txt",
-    "men": "MEN/MEN_dataset_natural_form_full",
-    "rareword": "rw/rw.txt",
-}
+# The benchmark datasets that can be named instead of a path; seqlab.data knows their files.
+EVALUATION_SETS = ("google_analogy", "wordsim353", "simlex999", "men", "rareword")
 # Candidates inspected per question, as in gensim (most_similar(..., topn=5)).
 _ANALOGY_TOPN = 5
 _BLOCK = 16 * 1024 * 1024  # float32 scores per matrix-product slice (64 MiB)
@@ -46,26 +41,15 @@ class EvaluationFileError(ValueError):
 
 # ----------------------------------------------------------------------------------- readers
 def evaluation_file(name_or_path: str | os.PathLike) -> Path:
-    """Resolve a dataset name (``"wordsim353"``, ...) or a path to an evaluation file.
+    """The file to read for a benchmark name (``"wordsim353"``, ...), or the path given.
 
-    Names are looked up with :func:`seqlab.data.path` when the data layer has them, else in
-    ``$SEQLAB_DATA/<name>``.
+    A name is found by :func:`seqlab.data.load` (mirror, cache or verified download); when the
+    dataset is nowhere, :class:`~seqlab.data.DatasetNotFoundError` names it, its URL and
+    ``SEQLAB_DATA``.
     """
-    name = str(name_or_path)
-    if name not in EVALUATION_FILES:
+    if str(name_or_path) not in EVALUATION_SETS:
         return Path(name_or_path)
-    try:
-        from seqlab.data import path as dataset_path
-
-        directory = Path(dataset_path(name))
-    except (ImportError, KeyError, LookupError, FileNotFoundError, ValueError):
-        root = os.environ.get("SEQLAB_DATA")
-        if not root:
-            raise FileNotFoundError(
-                f"dataset {name!r} not found: set SEQLAB_DATA to the dataset mirror or pass a path"
-            ) from None
-        directory = Path(root) / name
-    return directory / EVALUATION_FILES[name]
+    return data.load(str(name_or_path), progress=False).path
 
 
 def _lines(path: Path):

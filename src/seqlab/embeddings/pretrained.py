@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.text.vocab import PAD, Vocab
 
 _POLICIES = ("random", "zero", "mean")
@@ -54,7 +55,7 @@ def coverage(vocab: Vocab, vectors: Any, lowercase_fallback: bool = True) -> Cov
 
     Examples
     --------
-    >>> from seqlab.embeddings import KeyedVectors
+    >>> from seqlab.text import Vocab
     >>> kv = KeyedVectors(["the", "cat"], np.ones((2, 3), dtype=np.float32))
     >>> cov = coverage(Vocab(["<pad>", "The", "cat", "zebra"], specials=["<pad>"]), kv)
     >>> cov.rows.tolist(), cov.found, cov.words
@@ -122,7 +123,7 @@ def embedding_from_vectors(
 
     Examples
     --------
-    >>> from seqlab.embeddings import KeyedVectors
+    >>> from seqlab.text import Vocab
     >>> kv = KeyedVectors(["cat", "mat"], np.array([[1, 2], [3, 4]], dtype=np.float32))
     >>> vocab = Vocab(["<pad>", "cat", "mat", "dog"], specials=["<pad>"])
     >>> emb = embedding_from_vectors(vocab, kv, missing="mean", freeze=True)
@@ -133,8 +134,6 @@ def embedding_from_vectors(
     if missing not in _POLICIES:
         raise ValueError(f"missing={missing!r} is not a policy; use one of {_POLICIES}")
     if isinstance(vectors, str | os.PathLike):
-        from seqlab.embeddings.keyedvectors import KeyedVectors  # lazy: embeddings is heavier
-
         vectors = KeyedVectors.load(vectors)
     if not (hasattr(vectors, "key_to_index") and hasattr(vectors, "vectors")):
         raise TypeError(

@@ -4,8 +4,9 @@ Text flows through it in this order::
 
     tokenizer(text) -> tokens -> Vocab.encode -> ids -> one_hot / pad / Collate -> model
 
-The torch-based parts (:class:`Collate`, :class:`BucketBatchSampler`,
-:func:`embedding_from_vectors`) are imported on first use, so ``import seqlab.text`` stays fast.
+The torch-based parts (:class:`Collate`, :class:`BucketBatchSampler`) are imported on first
+use, so ``import seqlab.text`` stays fast. Pretrained vectors become an ``nn.Embedding`` with
+:func:`seqlab.embeddings.embedding_from_vectors`.
 """
 
 import importlib
@@ -18,9 +19,6 @@ from seqlab.text.vocab import UnknownTokenError, Vocab
 _LAZY = {
     "BucketBatchSampler": "seqlab.text.batching",
     "Collate": "seqlab.text.batching",
-    "Coverage": "seqlab.text.pretrained",
-    "coverage": "seqlab.text.pretrained",
-    "embedding_from_vectors": "seqlab.text.pretrained",
 }
 
 
@@ -34,15 +32,12 @@ __all__ = [
     "BucketBatchSampler",
     "CharTokenizer",
     "Collate",
-    "Coverage",
     "EmptyCorpusError",
     "Text8Tokenizer",
     "TextDecodeError",
     "UnknownTokenError",
     "Vocab",
     "WordTokenizer",
-    "coverage",
-    "embedding_from_vectors",
     "one_hot",
     "one_hot_table",
     "pad",
