@@ -13,6 +13,7 @@ import pytest
 
 from seqlab import data
 from seqlab.data import registry
+from seqlab.data.manifest import MIRROR_CHECKSUMS
 from seqlab.data.spec import DatasetSpec, Member, RemoteArchive, RemoteFile
 
 BODY = b"the quick brown fox\njumps over the lazy dog\n" * 2000
@@ -175,7 +176,11 @@ def test_imdb_official_archive_in_the_cache_is_read(cache, monkeypatch):
         "aclImdb/README": b"readme",
     }
     (cache / "imdb").mkdir()
-    (cache / "imdb" / "aclImdb_v1.tar.gz").write_bytes(_archive("tar.gz", reviews))
+    archive = _archive("tar.gz", reviews)
+    (cache / "imdb" / "aclImdb_v1.tar.gz").write_bytes(archive)
+    # Cached files are verified before use: register this small archive's digest.
+    digest = "sha256:" + hashlib.sha256(archive).hexdigest()
+    monkeypatch.setitem(MIRROR_CHECKSUMS, "imdb", {"aclImdb_v1.tar.gz": digest})
     ds = data.load("imdb")
     assert ds.train == [("Bad.", 0), ("Good.", 1), ("Great.", 1)]  # by label, then review id
     assert ds.test == [("Dull.", 0)]

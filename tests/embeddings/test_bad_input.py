@@ -30,14 +30,27 @@ def invoke(*args):
     return CliRunner().invoke(main, [*map(str, args)])
 
 
+def cli_options() -> set[str]:
+    options, stack = set(), [main]
+    while stack:
+        command = stack.pop()
+        for param in command.params:
+            options |= set(getattr(param, "opts", ())) | set(getattr(param, "secondary_opts", ()))
+        stack += getattr(command, "commands", {}).values()
+    return options
+
+
 def assert_clean_error(result, *patterns):
-    """Exit code != 0, one ``Error:`` line (no traceback) matching every pattern."""
+    """Exit code != 0, one ``Error:`` line (no traceback) matching every pattern, suggesting
+    only options that exist."""
     assert result.exit_code != 0, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     assert "Error" in result.output
     for pattern in patterns:
         assert re.search(pattern, result.output, re.S), (pattern, result.output)
+    suggested = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9_-]*", result.output)) - {"--help"}
+    assert suggested <= cli_options(), suggested - cli_options()
 
 
 @pytest.fixture

@@ -27,7 +27,11 @@ def list_() -> None:
             missing  not local; `seqlab data fetch NAME` downloads (or builds) it
     """
     from seqlab.data import REGISTRY, where
+    from seqlab.data.fetch import mirror_warning
 
+    problem = mirror_warning()
+    if problem is not None:
+        click.echo(f"warning: {problem}", err=True)
     rows = [(s.name, s.task, s.size, where(s.name)) for s in REGISTRY.values()]
     header = ("name", "task", "size", "where")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -50,6 +54,7 @@ def info(name: str, figures: bool) -> None:
     corpus takes a few seconds; the result is cached). Example: seqlab data info sst2
     """
     from seqlab.data import DatasetError, locate, summarize, where
+    from seqlab.data.fetch import mirror_warning, verify
     from seqlab.data.registry import get
 
     try:
@@ -69,8 +74,12 @@ def info(name: str, figures: bool) -> None:
         location = locate(name)
         click.echo(f"  where:    {found}" + (f" ({location})" if location else ""))
         if found == "missing":
+            problem = mirror_warning()
             click.echo(f"  run `seqlab data fetch {name}` to download it, or set SEQLAB_DATA.")
+            if problem is not None:
+                click.echo(f"  note: {problem}")
             return
+        verify(name, location)
         if figures:
             summary = summarize(name)
             for key in ("name", "task", "license", "source"):

@@ -23,3 +23,7 @@ class IncompleteDownloadError(DatasetError):
 
 class CorruptArchiveError(DatasetError):
     """A zip / tar / gzip file cannot be read, or lacks a member the registry expects."""
+
+
+class CorruptFileError(DatasetError):
+    """A local file of a dataset (mirror or cache) has the wrong size or checksum."""

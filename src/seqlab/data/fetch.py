@@ -6,13 +6,16 @@
    against the registered checksums (:mod:`seqlab.data.download`).
 
 Offline with nothing found, :class:`~seqlab.data.errors.DatasetNotFoundError` names the dataset,
-the URL to fetch and the ``SEQLAB_DATA`` option.
+the URL to fetch and the ``SEQLAB_DATA`` option. Local files are checked before use
+(:mod:`seqlab.data.verify`): a file of the wrong size or checksum raises
+:class:`~seqlab.data.errors.CorruptFileError` naming it and the fix.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +23,18 @@ from seqlab.data import registry, text8
 from seqlab.data.download import fetch_remote
 from seqlab.data.errors import DatasetError, DatasetNotFoundError
 from seqlab.data.spec import DatasetSpec
+from seqlab.data.verify import mirror_problem, verify_files
 
 
 def mirror_root() -> Path | None:
     """``$SEQLAB_DATA`` as a Path, or None when unset."""
     root = os.environ.get("SEQLAB_DATA")
     return Path(root).expanduser() if root else None
+
+
+def mirror_warning() -> str | None:
+    """Why ``$SEQLAB_DATA`` is set but unusable (missing folder, a file), or None."""
+    return mirror_problem(mirror_root())
 
 
 def cache_root() -> Path:
@@ -92,11 +101,49 @@ def fetch(name: str, progress: bool = True) -> Path:
     PosixPath('/work/shared/data/ptb')
     """
     spec = registry.get(name)
+    problem = mirror_warning()
+    if problem is not None:
+        warnings.warn(problem, stacklevel=2)
     folder = locate(name)
     if folder is not None and _stale_build(name, spec, folder):
         folder = None  # built again below
     if folder is not None:
+        verify(name, folder)
         return folder
+    try:
+        return _obtain(name, spec, progress)
+    except DatasetNotFoundError as e:
+        if problem is None:
+            raise
+        raise DatasetNotFoundError(f"{e} Note: {problem}.") from None
+
+
+def verify(name: str, folder: Path) -> None:
+    """Check the files of ``name`` in ``folder`` (mirror or cache) against the registry.
+
+    Sizes every time, digests once per file version (:mod:`seqlab.data.verify`); a wrong file
+    raises :class:`~seqlab.data.errors.CorruptFileError` with the fix for where it lies.
+    """
+    spec = registry.get(name)
+    files = resolve(folder, spec)
+    files += [folder / t for r in spec.remote for t in r.targets if folder / t not in files]
+    verify_files(name, spec, folder, files, _fix(name, folder), cache_root())
+
+
+def _fix(name: str, folder: Path, command: str = "") -> str:
+    """What to do about a wrong file in ``folder``: the mirror is restored, the cache refetched."""
+    fetch_command = f"`seqlab data fetch {name}{command}`"
+    mirror = mirror_root()
+    if mirror is not None and folder == mirror / name:
+        return (
+            f"Fix: restore it in the mirror (SEQLAB_DATA={mirror}) from a good copy, or unset "
+            f"SEQLAB_DATA to use a verified download ({fetch_command})"
+        )
+    return f"Fix: delete it and run {fetch_command} to download a verified copy"
+
+
+def _obtain(name: str, spec: DatasetSpec, progress: bool) -> Path:
+    """Build or download ``name`` into the cache (it is not local)."""
     if spec.derived_from is not None:
         return _build_derived(name, spec, progress)
     if not spec.remote:
@@ -145,7 +192,10 @@ def fetch_extra(name: str, split: str, progress: bool = True) -> Path:
     candidates = [mirror_root() / name] if mirror_root() is not None else []
     candidates.append(cache_dir(name))
     for folder in candidates:
-        if all((folder / t).is_file() for r in remotes for t in r.targets):
+        targets = [folder / t for r in remotes for t in r.targets]
+        if all(t.is_file() for t in targets):
+            fix = _fix(name, folder, " --extras")
+            verify_files(name, spec, folder, targets, fix, cache_root())
             return folder
     folder = cache_dir(name)
     with _tidy(folder):

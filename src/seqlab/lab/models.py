@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
+
+from seqlab import nn as seqnn
 
 #: Cell names the experiments accept, in the order the lecture introduces them.
 CELLS = ("rnn-sigmoid", "rnn-tanh", "rnn-relu", "lstm", "gru")
@@ -30,8 +33,6 @@ def recurrent_layer(cell: str, input_size: int, hidden_size: int, **kwargs) -> n
     >>> tuple(out.shape)
     (5, 2, 8)
     """
-    from seqlab import nn as seqnn
-
     if cell.startswith("rnn-"):
         return seqnn.RNN(input_size, hidden_size, nonlinearity=cell[4:], **kwargs)
     if cell == "lstm":
@@ -97,8 +98,6 @@ def train(
     does a mean loss over the last 10 steps below ``stop_below``: the task is solved, and the
     CPU time is better spent on the runs that are not.
     """
-    from tqdm.auto import tqdm
-
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses: list[float] = []
     bar = tqdm(range(steps), desc=progress, leave=False, disable=progress is None)
