@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqlab import data, lab
+from seqlab.lab import vectors as vec
 from seqlab.lab.report import Report, format_cell, format_table
+from seqlab.lab.vectors import NoCorpusError, best_corpus
 
 #: corpus tokens and epochs of the skip-gram training; None tokens = the whole corpus
 TRAINING = {False: {"tokens": None, "epochs": 3}, True: {"tokens": 2_000_000, "epochs": 3}}
@@ -98,9 +101,6 @@ def overview_row(name: str, figures: dict) -> list[Any]:
 
 def datasets_section(report: Report, echo) -> dict[str, Any]:
     """Step 1: summarize every available dataset; a failing one is reported, not fatal."""
-    from seqlab import data
-    from seqlab.lab.vectors import NoCorpusError, best_corpus
-
     names = data.available()
     try:
         corpus = best_corpus()
@@ -150,9 +150,6 @@ def datasets_section(report: Report, echo) -> dict[str, Any]:
 
 def embeddings_section(report: Report, settings: DemoSettings, echo):
     """Step 2: train skip-gram vectors, query them, score them on the benchmarks present."""
-    from seqlab import data
-    from seqlab.lab import vectors as vec
-
     tokens, epochs = settings.training()
     corpus = vec.best_corpus()
     amount = "the whole corpus" if tokens is None else f"its first {tokens:,} tokens"
@@ -213,8 +210,6 @@ def embeddings_section(report: Report, settings: DemoSettings, echo):
 
 def benchmark_scores(kv, local: set[str], echo) -> dict[str, dict[str, Any]]:
     """Google analogy accuracy and WordSim-353 Spearman, for those found locally."""
-    from seqlab import data
-
     scores: dict[str, dict[str, Any]] = {}
     if "google_analogy" in local:
         result = kv.evaluate_analogies(data.path("google_analogy") / "questions-words.txt")
@@ -246,8 +241,6 @@ def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
     >>> sorted(out["experiments"])  # doctest: +SKIP
     ['feedforward-vs-rnn', 'gradient-flow', 'long-range', 'onehot-vs-embedding', 'relu-explosion']
     """
-    from seqlab import lab
-
     started = time.perf_counter()
     report = Report("seqlab demo: datasets, word embeddings and the lab")
     timings: dict[str, float] = {}

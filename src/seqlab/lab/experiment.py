@@ -20,6 +20,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
 from seqlab.io import atomic_write
 from seqlab.lab.report import format_table, write_json
 
@@ -28,9 +32,6 @@ from seqlab.lab.report import format_table, write_json
 def reproducible(seed: int) -> Iterator[None]:
     """Seed torch and numpy and compute on one thread (same numbers on every run and machine
     size; the lab's models are too small to gain from threads anyway); restore afterwards."""
-    import numpy as np
-    import torch
-
     threads = torch.get_num_threads()
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -44,8 +45,6 @@ def reproducible(seed: int) -> Iterator[None]:
 def figure(ncols: int = 1, width: float = 6.0, height: float = 4.0):
     """A matplotlib Figure with ``ncols`` axes side by side, made without pyplot (no GUI
     backend, no global state), and its list of axes."""
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width * ncols, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)

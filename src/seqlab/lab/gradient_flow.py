@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+import torch.nn.functional as F
+
 from seqlab.lab.experiment import figure, record, reproducible
 from seqlab.lab.models import CELLS, SequenceModel, train
 from seqlab.lab.tasks import ADDING_BASELINE_MSE, adding_problem
@@ -32,8 +35,6 @@ def gradient_norms(model: SequenceModel, T: int, batch: int, seed: int) -> list[
     """Mean over a batch of ‖∂L_T/∂h_k‖, indexed by the distance d = T − k (d = 0 is the last
     step); L_T is the squared error of the prediction at step T, summed over the batch so that
     every sample's gradient keeps its own scale."""
-    import torch
-
     x, y = adding_problem(batch, T, torch.Generator().manual_seed(seed + 1))
     model.zero_grad()
     loss = ((model(x) - y) ** 2).sum()
@@ -62,9 +63,6 @@ def run(out_dir: str | Path, quick: bool = False, seed: int = 0) -> dict[str, An
     >>> sorted(result["numbers"]["relative_init"])  # doctest: +SKIP
     ['gru', 'lstm', 'rnn-relu', 'rnn-sigmoid', 'rnn-tanh']
     """
-    import torch
-    import torch.nn.functional as F
-
     started = time.perf_counter()
     T, hidden, steps, batch = (40, 16, 60, 32) if quick else (60, 32, 600, 64)
     probe = [d for d in (10, 20, 40, 55) if d < T]

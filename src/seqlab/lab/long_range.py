@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+import torch.nn.functional as F
+
 from seqlab.lab.experiment import figure, record, reproducible
 from seqlab.lab.models import SequenceModel, train
 from seqlab.lab.tasks import (
@@ -62,16 +65,11 @@ SETTINGS = {
 
 
 def _per_step_ce(out, y):
-    import torch.nn.functional as F
-
     return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))  # (T*B, C) vs (T*B,)
 
 
 def train_and_test(task: str, cell: str, T: int, s: dict, seed: int) -> dict[str, float]:
     """Train one cell on one task at length T; return its test error (and copy accuracy)."""
-    import torch
-    import torch.nn.functional as F
-
     torch.manual_seed(seed)  # same initial weights for a cell whatever ran before
     gen = torch.Generator().manual_seed(seed)
     test_gen = torch.Generator().manual_seed(seed + 10_000)

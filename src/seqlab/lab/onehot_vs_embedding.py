@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from seqlab import data
 from seqlab.lab.experiment import figure, record
 from seqlab.lab.vectors import TrainedVectors, train_vectors
 
@@ -42,8 +43,6 @@ TRAINING = {False: (3_000_000, 3), True: (1_000_000, 3)}
 
 def corpus_vocab_size(corpus: str) -> int | None:
     """Distinct words of the whole corpus, from ``seqlab.data.summarize`` (None if unknown)."""
-    from seqlab import data
-
     try:
         return int(data.summarize(corpus)["vocab"])
     except (KeyError, ValueError, OSError, TypeError):

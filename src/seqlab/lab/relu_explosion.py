@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from seqlab import nn as seqnn
 from seqlab.lab.experiment import figure, record, reproducible
 
 NONLINEARITIES = ("relu", "tanh", "sigmoid")
@@ -26,10 +29,6 @@ MAIN_GAIN = 2.0
 
 def state_norms(gain: float, hidden: int, T: int, batch: int, seed: int) -> dict[str, list[float]]:
     """Mean ‖h_t‖ over the batch, t = 1..T, for each nonlinearity with identical weights."""
-    import torch
-
-    from seqlab import nn as seqnn
-
     g = torch.Generator().manual_seed(seed)
     inputs = 8
     w_hh = gain * torch.randn(hidden, hidden, generator=g) / math.sqrt(hidden)

@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from seqlab import data
+from seqlab.embeddings import Word2Vec
+
 #: the lecture's nearest-word probes
 PROBES = ("study", "skill")
 #: the lecture's analogies, each (a, b, c) read as a − b + c
@@ -40,8 +43,6 @@ class TrainedVectors:
 
 def best_corpus() -> str:
     """``text8`` when available locally, else ``wiki_text8`` (built from the mirror)."""
-    from seqlab import data
-
     local = set(data.available())
     for name in CORPORA:
         if name in local:
@@ -73,9 +74,6 @@ def train_vectors(
     >>> tv.kv.vector_size  # doctest: +SKIP
     100
     """
-    from seqlab import data
-    from seqlab.embeddings import Word2Vec
-
     name = corpus or best_corpus()
     source = data.load(name, progress=progress)
     if tokens is None:
