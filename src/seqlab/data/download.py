@@ -21,6 +21,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tqdm import tqdm
+
 from seqlab.data.errors import (
     ChecksumError,
     CorruptArchiveError,
@@ -85,14 +87,10 @@ def _progress_over(urls: tuple[str, ...], dataset: str, progress: bool):
     """A bar over the URLs of a concatenated file (one bar per URL would scroll 100 lines)."""
     if len(urls) == 1 or not progress:
         return urls
-    from tqdm import tqdm
-
     return tqdm(urls, unit="file", desc=dataset, file=sys.stderr, leave=False)
 
 
 def _stream(url, out, digest, dataset: str, progress: bool) -> None:
-    from tqdm import tqdm
-
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         response = urllib.request.urlopen(request, timeout=TIMEOUT_S)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from seqlab.data import registry
 from seqlab.data.fetch import cache_root, locate, resolve
+from seqlab.data.reading import open_text
 from seqlab.io import atomic_write
 
 SUMMARY_VERSION = 1
@@ -29,7 +30,7 @@ def summarize(name: str) -> dict:
     >>> summarize("ptb")["splits"]["train"]["tokens"]  # doctest: +SKIP
     929589
     """
-    from seqlab.data import load
+    from seqlab.data import load  # seqlab.data imports this module: here to avoid a cycle
 
     spec = registry.get(name)
     cached = cache_root() / "summaries" / f"{name}.json"
@@ -85,8 +86,6 @@ def _corpus(corpus) -> dict:
 
 
 def _raw_lines(files: Iterable[Path]) -> Iterable[str]:
-    from seqlab.data.reading import open_text
-
     for file in files:
         with open_text(file) as f:
             while block := f.readlines(8 << 20):

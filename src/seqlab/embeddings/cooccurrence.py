@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit
+from tqdm.auto import tqdm
 
 #: Largest supported window: ``lcm(1..20) * count`` must stay an exact int64 for any count below
 #: about 4e10 (see the module docstring for why counts are integers).
@@ -315,8 +316,6 @@ def count_cooccurrences(
     tokens_per_slice = max(1, buffer_size // window)
     buffer = np.empty(buffer_size, np.int64)
     runs = _Runs(budget_bytes=memory_limit // 2, tmp_dir=tmp_dir)
-    from tqdm.auto import tqdm
-
     bar = tqdm(
         total=len(ids),
         desc="co-occurrences",

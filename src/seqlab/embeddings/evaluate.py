@@ -360,7 +360,7 @@ def evaluate_pairs(
     >>> round(r.spearman, 3), r.pairs, r.skipped_oov
     (1.0, 3, 1)
     """
-    from scipy import stats
+    from scipy import stats  # seconds to import: loaded only for pair scores
 
     path = evaluation_file(path)
     lookup, _ = _restricted_vocab(kv, restrict_vocab, case_insensitive)

@@ -266,7 +266,7 @@ class FastText(Word2Vec):
         return n + len(self._buckets), sub_ptr.astype(np.int32), sub_idx
 
     def _kernel(self):
-        from seqlab.embeddings import _kernels_w2v as K
+        from seqlab.embeddings import _kernels_w2v as K  # numba compiles on import: on first use
 
         heads = (self._syn1neg, self._syn1, self._points, self._codes, self._code_lens)
         kernel = K.cbow_chunk if self.algo == "cbow" else K.subword_skipgram_chunk
@@ -274,7 +274,7 @@ class FastText(Word2Vec):
 
     def _vectors(self) -> np.ndarray:
         """(V, d): each word's mean over its own row and its n-gram rows."""
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csr_matrix  # seconds to import: only when vectors are built
 
         lengths = np.diff(self._sub_ptr)
         weights = np.repeat(1.0 / lengths, lengths).astype(np.float32)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from seqlab.io import atomic_write, load_arrays, meta_path, read_meta, save_arrays
 
@@ -434,8 +435,6 @@ def _read_word2vec_binary(
 
 def _progress(path: Path):
     """A bytes progress bar for files big enough to take seconds (silent for small ones)."""
-    from tqdm.auto import tqdm
-
     size = path.stat().st_size
     return tqdm(
         total=size,

@@ -417,7 +417,7 @@ class KeyedVectors:
         Same numbers as gensim 4.4's ``evaluate_word_analogies`` with the same settings; see
         :func:`seqlab.embeddings.evaluate.evaluate_analogies`.
         """
-        from seqlab.embeddings.evaluate import evaluate_analogies
+        from seqlab.embeddings.evaluate import evaluate_analogies  # evaluate imports us: no cycle
 
         return evaluate_analogies(self, path, restrict_vocab, case_insensitive, method)
 
@@ -432,7 +432,7 @@ class KeyedVectors:
         Same numbers as gensim 4.4's ``evaluate_word_pairs``; see
         :func:`seqlab.embeddings.evaluate.evaluate_pairs`.
         """
-        from seqlab.embeddings.evaluate import evaluate_pairs
+        from seqlab.embeddings.evaluate import evaluate_pairs  # evaluate imports us: no cycle
 
         return evaluate_pairs(self, path, restrict_vocab, case_insensitive)
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib
 import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
 from seqlab.io import atomic_write
 
@@ -65,7 +68,7 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarr
         coords = centred @ vt[:2].T
         return np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
     if method == "tsne":
-        from sklearn.manifold import TSNE
+        from sklearn.manifold import TSNE  # scikit-learn takes seconds to import: t-SNE only
 
         if len(x) < 3:
             raise ValueError("t-SNE needs at least 3 words; use method='pca' for fewer")
@@ -110,8 +113,6 @@ def plot_words(
     >>> plot_words(kv, ["왕"], out, analogies=[("man", "woman", "king", "queen")]).words
     ['왕', 'man', 'woman', 'king', 'queen']
     """
-    import matplotlib
-
     chosen = list(dict.fromkeys([*words, *(w for quad in analogies for w in quad)]))
     for quad in analogies:
         if len(quad) != 4:
@@ -135,8 +136,6 @@ def plot_words(
 
 def _draw(chosen, coords, query, analogies, title, method, out: Path) -> None:
     """Scatter, labels and arrows on an Agg figure (no pyplot: no global backend switch)."""
-    from matplotlib.figure import Figure
-
     position = dict(zip(chosen, coords, strict=True))
     fig = Figure(figsize=(8, 6), dpi=120)
     ax = fig.add_subplot()
@@ -161,8 +160,6 @@ def _draw(chosen, coords, query, analogies, title, method, out: Path) -> None:
 
 def _font_for(labels: Sequence[str]) -> tuple[str | None, bool]:
     """An installed CJK font if the labels need one, and whether we must fall back without one."""
-    from matplotlib import font_manager
-
     if all(unicodedata.east_asian_width(ch) in ("Na", "N", "A", "H") for w in labels for ch in w):
         return None, False
     installed = {f.name for f in font_manager.fontManager.ttflist}

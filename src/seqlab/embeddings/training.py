@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from seqlab.io import load_arrays, save_arrays
 from seqlab.text.reader import EmptyCorpusError
@@ -223,8 +224,6 @@ def progress_bar(total: int, initial: int, desc: str | None, unit: str, enabled:
     ``initial`` is where a resumed run stands, so its ETA covers only the work left; the
     smoothing keeps words/s steady across the uneven chunks the worker threads report.
     """
-    from tqdm.auto import tqdm
-
     return tqdm(
         total=total,
         initial=initial,

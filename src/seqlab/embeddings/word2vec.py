@@ -260,7 +260,7 @@ class Word2Vec:
         The learning rate follows each chunk's place in the corpus (linear decay over all
         epochs), whichever thread takes it.
         """
-        from seqlab.embeddings import _kernels_w2v as K
+        from seqlab.embeddings import _kernels_w2v as K  # numba compiles on import: on first use
 
         kernel, matrices, options = self._kernel()
         state = self._states[worker]
@@ -287,7 +287,7 @@ class Word2Vec:
     def _kernel(self):
         """``(kernel, matrices, options)`` for ``self.algo``: the kernel, the matrices it takes
         after the sentence bounds and its own options before the sigmoid tables."""
-        from seqlab.embeddings import _kernels_w2v as K
+        from seqlab.embeddings import _kernels_w2v as K  # numba compiles on import: on first use
 
         heads = (self._syn1neg, self._syn1, self._points, self._codes, self._code_lens)
         if self.algo == "skipgram":
