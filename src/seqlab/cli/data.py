@@ -26,6 +26,7 @@ def list_() -> None:
             cache    found in the cache (downloaded or built)
             missing  not local; `seqlab data fetch NAME` downloads (or builds) it
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.data import REGISTRY, where
     from seqlab.data.fetch import mirror_warning
 
@@ -53,6 +54,7 @@ def info(name: str, figures: bool) -> None:
     Figures are computed from the files when the dataset is local (the first time for a big
     corpus takes a few seconds; the result is cached). Example: seqlab data info sst2
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.data import DatasetError, locate, summarize, where
     from seqlab.data.fetch import mirror_warning, verify
     from seqlab.data.registry import get
@@ -105,6 +107,7 @@ def fetch(name: str, extras: bool, quiet: bool) -> None:
     fails the check or is cut off is discarded. wiki_text8 is built from enwiki_extract.
     Example: seqlab data fetch text8
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.data import DatasetError, path, where
     from seqlab.data.fetch import fetch_extra
     from seqlab.data.registry import get

@@ -52,6 +52,7 @@ def demo(
 
     Needs the datasets: set SEQLAB_DATA to the mirror. Example: seqlab demo --quick
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.lab.demo import DemoSettings, run_demo
     from seqlab.lab.vectors import NoCorpusError
 

@@ -28,6 +28,7 @@ format_option = click.option(
 
 
 def _load(path: str, fmt: str | None, limit: int | None = None):
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings import KeyedVectors
 
     with _friendly_errors():
@@ -182,6 +183,7 @@ def eval_(
     \b
     Example:  seqlab embed eval vectors.bin --analogies google_analogy --pairs simlex999
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.evaluate import evaluate_analogies, evaluate_pairs, evaluation_file
 
     writable(json_path)
@@ -221,6 +223,7 @@ def eval_(
         click.echo(f"{source}: {result}\n")
         report[kind][source] = {**scores, "settings": result.settings}
     if json_path:
+        # imported when the command runs: `seqlab --help` stays fast
         from seqlab.io import atomic_write
 
         with atomic_write(json_path, "w", encoding="utf-8") as f:
@@ -290,6 +293,7 @@ def plot(vectors, words, out, neighbours, method, analogies, title, fmt) -> None
       seqlab embed plot vectors.bin study --neighbours 15 --out study.png
       seqlab embed plot vectors.bin --analogy "man woman king queen" --out royal.png
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.plot import plot_words
 
     writable(out)

@@ -201,6 +201,7 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
       seqlab embed train text8 --algo fasttext --out ft.safetensors --epochs 5
       seqlab embed train text8 --algo glove --out glove.txt --format glove
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.training import (
         CheckpointMismatchError,
         EmptyCorpusError,
@@ -336,6 +337,7 @@ def _build_model(
 ):
     """The trainer for ``algo`` with the command-line settings (defaults per algorithm)."""
     if algo == "glove":
+        # imported when the command runs: `seqlab --help` stays fast
         from seqlab.embeddings.glove import GloVe
 
         kwargs = {
@@ -368,11 +370,13 @@ def _build_model(
     if ns_exponent is not None:
         kwargs["ns_exponent"] = ns_exponent
     if algo == "fasttext":
+        # imported when the command runs: `seqlab --help` stays fast
         from seqlab.embeddings.fasttext import FastText
 
         return _construct(
             FastText, algo, fasttext_model, minn=minn, maxn=maxn, bucket=bucket, **kwargs
         )
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.word2vec import Word2Vec
 
     return _construct(Word2Vec, algo, algo, shared_negatives=shared_negatives, **kwargs)

@@ -37,6 +37,7 @@ def lab(name: str, quick: bool, out: Path, seed: int) -> None:
     Each runs on the CPU in under 2 minutes (--quick: seconds), with fixed seeds.
     Example: seqlab lab relu-explosion --quick --out runs/lab
     """
+    # imported when the command runs: `seqlab --help` stays fast
     from seqlab.lab import run
     from seqlab.lab.vectors import NoCorpusError
 
