@@ -429,3 +429,16 @@ def test_constructor_messages_name_only_existing_options():
     options |= {o for p in train.params for o in getattr(p, "secondary_opts", [])}
     assert set(_OPTION_OF.values()) <= options
     assert {"--alpha", "--weight-power", "--no-hs"} <= options
+
+
+def test_analogies_with_no_answerable_question_are_not_a_zero_score(vectors, tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\nseoul korea tokyo japan\n")
+    result = invoke("embed", "eval", vectors, "--analogies", questions)
+    assert_clean_error(result, r"q\.txt: not scored: none of its 1 questions", "--restrict-vocab")
+    assert "0.00%" not in result.output
+
+
+def test_lab_seed_out_of_range_names_the_option(tmp_path):
+    result = invoke("lab", "relu-explosion", "--quick", "--seed", "-1", "--out", tmp_path)
+    assert_clean_error(result, r"Invalid value for '--seed'")

@@ -37,7 +37,13 @@ from seqlab.cli.options import writable
     show_default=True,
     help="Skip-gram training threads.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of every random draw.",
+)
 def demo(
     out: Path, quick: bool, tokens: int | None, epochs: int | None, workers: int, seed: int
 ) -> None:

@@ -199,6 +199,13 @@ def eval_(
         try:
             if kind == "analogies":
                 result = evaluate_analogies(kv, source, restrict_vocab, not case_sensitive, method)
+                if result.answered == 0:  # 0/0 is no accuracy: say why instead of "0.00%"
+                    raise ValueError(
+                        f"none of its {result.questions:,} questions has all four words among "
+                        f"the first {restrict_vocab:,} words of the vectors; raise "
+                        "--restrict-vocab, or use vectors of the same language (and case, see "
+                        "--case-sensitive)"
+                    )
                 scores = {
                     "accuracy": result.accuracy,
                     "correct": result.correct,

@@ -20,7 +20,13 @@ from seqlab.lab import EXPERIMENTS
     show_default=True,
     help="Folder for NAME.png and NAME.json.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of every random draw.",
+)
 def lab(name: str, quick: bool, out: Path, seed: int) -> None:
     """Run experiment NAME: print its table, save NAME.png and NAME.json into --out.
 
