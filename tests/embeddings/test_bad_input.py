@@ -442,3 +442,15 @@ def test_analogies_with_no_answerable_question_are_not_a_zero_score(vectors, tmp
 def test_lab_seed_out_of_range_names_the_option(tmp_path):
     result = invoke("lab", "relu-explosion", "--quick", "--seed", "-1", "--out", tmp_path)
     assert_clean_error(result, r"Invalid value for '--seed'")
+
+
+def test_options_of_another_algorithm_are_said_to_be_ignored(corpus, tmp_path):
+    result = invoke(
+        "embed", "train", corpus, "--out", tmp_path / "g.txt", "--algo", "glove", "--no-progress",
+        "--min-count", "1", "--epochs", "1", "--dim", "4", "--workers", "1",
+        "--negative", "3", "--minn", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: --negative does not apply to --algo glove" in result.output
+    assert "warning: --minn does not apply to --algo glove (only to fasttext)" in result.output
+    assert "--window does not apply" not in result.output  # every algorithm uses it

@@ -11,6 +11,7 @@ import time
 import warnings
 
 import click
+from click.core import ParameterSource
 
 from seqlab.cli.options import FiniteFloat, writable
 
@@ -212,6 +213,7 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
 
     writable(out)  # before any work: a long run must not fail at its very end
     writable(checkpoint)
+    _warn_ignored_options(settings["algo"])
     model = _build_model(**settings)
     started = time.perf_counter()
     try:
@@ -270,6 +272,37 @@ _OPTION_OF = {
     "workers": "--workers",
     "seed": "--seed",
 }
+
+
+#: Options that only some algorithms use; given for another, they would be silently ignored.
+_USED_BY = {
+    "min_alpha": ("skipgram", "cbow", "fasttext"),
+    "negative": ("skipgram", "cbow", "fasttext"),
+    "hs": ("skipgram", "cbow", "fasttext"),
+    "sample": ("skipgram", "cbow", "fasttext"),
+    "ns_exponent": ("skipgram", "cbow", "fasttext"),
+    "shared_negatives": ("skipgram",),
+    "fasttext_model": ("fasttext",),
+    "minn": ("fasttext",),
+    "maxn": ("fasttext",),
+    "bucket": ("fasttext",),
+    "x_max": ("glove",),
+    "weight_power": ("glove",),
+}
+
+
+def _warn_ignored_options(algo: str) -> None:
+    """Warn about options given on the command line that ``algo`` does not use."""
+    ctx = click.get_current_context()
+    for param in ctx.command.params:
+        used_by = _USED_BY.get(param.name)
+        given = ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
+        if used_by and given and algo not in used_by:
+            click.echo(
+                f"warning: {param.opts[0]} does not apply to --algo {algo} (only to "
+                f"{', '.join(used_by)}); it is ignored",
+                err=True,
+            )
 
 
 def _as_options(message: str, algo: str) -> str:
