@@ -96,7 +96,7 @@ def test_word_vector_is_the_mean_of_its_rows():
     model = FastText(vector_size=8, min_count=1, epochs=1, workers=1, bucket=1000)
     wv = model.train(related_corpus(100), progress=False)
     w = wv.key_to_index["walking"]
-    rows = model._syn0[model._sub_idx[model._sub_ptr[w] : model._sub_ptr[w + 1]]]
+    rows = model.weights["syn0"][model.input_rows(w)]
     assert len(rows) == 1 + len(char_ngrams("walking"))
     np.testing.assert_allclose(wv["walking"], rows.mean(axis=0), rtol=1e-5, atol=1e-7)
 

@@ -38,6 +38,8 @@ MAX_SENTENCE_LENGTH = 10_000
 #: Words per kernel call: large enough that call overhead vanishes, small enough that the bar
 #: moves and Ctrl-C is honoured within a fraction of a second.
 CHUNK_WORDS = 200_000
+#: Words of the fixed sample of the corpus on which the trainers measure each epoch's loss.
+LOSS_SAMPLE_WORDS = 100_000
 #: Mean loss per example above which a run is declared exploded (healthy runs stay below ~10).
 EXPLODED_LOSS = 1e3
 
@@ -49,7 +51,9 @@ __all__ = [
     "EmptyCorpusError",
     "TrainingDivergedError",
     "check_loss",
+    "encode_corpus",
     "load_checkpoint",
+    "loss_sample",
     "prepare_corpus",
     "run_workers",
     "save_checkpoint",
@@ -128,12 +132,9 @@ def prepare_corpus(
     (['a', 'b'], [0, 1, 0, 1, 0], [0, 3], [3, 5])
     """
     if isinstance(corpus, str | os.PathLike):
-        path = Path(corpus)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such corpus file; pass a text file path")
+        path = _corpus_file(corpus)
         vocab = Vocab.from_file(path, min_freq=min_count, max_size=max_vocab)
-        ids, line_starts = vocab.encode_file(path)
-        line_ends = np.append(line_starts[1:], len(ids)).astype(np.int64)
+        corpus = path
     else:
         if iter(corpus) is corpus:  # a generator: keep it for the second pass
             corpus = list(corpus)
@@ -141,11 +142,64 @@ def prepare_corpus(
             vocab = Vocab.from_iterable(corpus, min_freq=min_count, max_size=max_vocab)
         except EmptyCorpusError as e:
             raise EmptyCorpusError(f"corpus: {e}") from None
-        ids, line_starts, line_ends = _encode_sentences(vocab, corpus)
-    if len(ids) == 0:
+    encoded = encode_corpus(corpus, vocab, max_sentence_length)
+    if len(encoded.ids) == 0:
         raise EmptyCorpusError("the corpus has no word left after min_count; lower min_count")
+    encoded.raw_words = vocab.total
+    return encoded
+
+
+def encode_corpus(
+    corpus: str | os.PathLike | Iterable[Sequence[str]],
+    vocab: Vocab,
+    max_sentence_length: int = MAX_SENTENCE_LENGTH,
+) -> Corpus:
+    """Encode a text file or token lists with a given vocabulary (e.g. held-out text with the
+    vocabulary a model was trained on); words outside it are dropped, as in training.
+
+    ``raw_words`` counts the kept words only (:func:`prepare_corpus` sets it to all words).
+
+    Examples
+    --------
+    >>> vocab = prepare_corpus([["a", "b", "a"], ["b", "a", "c"]], min_count=2).vocab
+    >>> encode_corpus([["b", "z", "a"]], vocab).ids.tolist()
+    [1, 0]
+    """
+    if isinstance(corpus, str | os.PathLike):
+        ids, line_starts = vocab.encode_file(_corpus_file(corpus))
+        line_ends = np.append(line_starts[1:], len(ids)).astype(np.int64)
+    else:
+        ids, line_starts, line_ends = _encode_sentences(vocab, corpus)
     starts, ends = _cut_sentences(np.asarray(line_starts, np.int64), line_ends, max_sentence_length)
-    return Corpus(vocab, ids, starts, ends, vocab.total)
+    return Corpus(vocab, ids, starts, ends, len(ids))
+
+
+def _corpus_file(corpus: str | os.PathLike) -> Path:
+    path = Path(corpus)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such corpus file; pass a text file path")
+    return path
+
+
+def loss_sample(corpus: Corpus, words: int = LOSS_SAMPLE_WORDS) -> Corpus:
+    """About ``words`` words of ``corpus``: whole sentences, evenly spread over it (all of it
+    when it is smaller). The trainers measure the loss of every epoch on this sample.
+
+    Examples
+    --------
+    >>> c = prepare_corpus([["a", "b"], ["b", "a"], ["a", "a"], ["b", "b"]], min_count=1)
+    >>> part = loss_sample(c, words=4)
+    >>> part.starts.tolist(), part.ends.tolist(), len(part.ids)
+    ([0, 2], [2, 4], 4)
+    """
+    lengths = corpus.ends - corpus.starts  # (S,)
+    if lengths.sum() <= words:
+        return corpus
+    wanted = int(np.ceil(words / lengths.mean()))  # sentences
+    picks = np.unique(np.linspace(0, len(lengths) - 1, wanted).round().astype(np.int64))
+    ids = np.concatenate([corpus.ids[corpus.starts[s] : corpus.ends[s]] for s in picks])
+    ends = np.cumsum(lengths[picks]).astype(np.int64)
+    return Corpus(corpus.vocab, ids, ends - lengths[picks], ends, len(ids))
 
 
 def _encode_sentences(vocab: Vocab, sentences: Iterable[Sequence[str]]):

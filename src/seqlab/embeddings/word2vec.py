@@ -13,8 +13,9 @@ Skip-gram: ``h = v_c`` for each context word ``c`` of ``t``; CBOW: ``h`` = mean 
 words' ``v``. Each centre word sees a window shrunk at random to ``1..window`` words per side;
 frequent words are dropped with probability ``1 - (sqrt(f / s) + 1) s / f`` (``f`` = the word's
 share of the corpus, ``s`` = ``sample``); the learning rate decays linearly from ``alpha`` to
-``min_alpha`` over all epochs. ``train`` reports the mean of that cost per example for every
-epoch (``loss_history``).
+``min_alpha`` over all epochs. ``train`` reports the mean of that cost per example at the end of
+every epoch, on a fixed sample of the corpus (``loss_history``), and as it was while training
+(``online_loss_history``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from seqlab.embeddings.training import (
     Corpus,
     EmptyCorpusError,
     check_loss,
+    encode_corpus,
     load_checkpoint,
+    loss_sample,
     prepare_corpus,
     progress_bar,
     run_workers,
@@ -94,7 +97,15 @@ class Word2Vec:
     wv : KeyedVectors
         The trained vectors (after :meth:`train`).
     loss_history : list of float
-        Mean loss per example of each epoch.
+        Loss of the model at the end of each epoch: mean loss per example on a fixed sample of
+        the corpus (about 100,000 words, the same examples every epoch, the model not updated
+        while it is measured), so the figures are comparable and fall while training improves
+        the model. :meth:`evaluate_loss` measures the same on other text.
+    online_loss_history : list of float
+        Mean loss of each epoch's examples, each measured just before its update (the figure
+        of the progress bar, and gensim's ``compute_loss``). It is lowered by recent updates of
+        the same words, a help that shrinks with the learning rate: in the last epochs it can
+        rise while the model improves (see docs/embeddings.md).
     train_seconds : float
         Wall time of the epochs (corpus preparation excluded).
 
@@ -156,6 +167,8 @@ class Word2Vec:
         self.shared_negatives = bool(shared_negatives)
         self.wv: KeyedVectors | None = None
         self.loss_history: list[float] = []
+        self.online_loss_history: list[float] = []
+        self._built_for: Corpus | None = None  # the corpus build() prepared, until train()
         self.train_seconds = 0.0
 
     def _default_alpha(self) -> float:
@@ -207,7 +220,12 @@ class Word2Vec:
         progress : bool
             Show a progress bar (words/s, ETA, running mean loss).
         callbacks : sequence of callables
-            ``callback(model, epochs_done, epoch_loss)`` after each epoch (and its checkpoint).
+            ``callback(model, epochs_done, epoch_loss)`` after each epoch (and its checkpoint);
+            ``epoch_loss`` is the epoch's entry of ``loss_history``.
+
+        Training starts from fresh weights, except right after :meth:`build` on the same
+        prepared corpus: then it starts from the weights and negative table that ``build``
+        made (and the caller may have changed).
 
         Raises
         ------
@@ -218,7 +236,10 @@ class Word2Vec:
         """
         if not isinstance(corpus, Corpus):
             corpus = prepare_corpus(corpus, self.min_count, self.max_vocab)
-        self._setup(corpus)
+        if self._built_for is not corpus:
+            self._setup(corpus)
+        self._built_for = None
+        sample = loss_sample(corpus)
         first_epoch = 0
         if checkpoint is not None:
             first_epoch = self._resume(checkpoint, corpus)
@@ -237,14 +258,19 @@ class Word2Vec:
                 jobs = [self._job(corpus, w, queue, epoch, sums) for w in range(workers)]
                 run_workers(jobs, total, "", progress, bar=bar)
                 self.train_seconds += time.perf_counter() - started
-                loss = check_loss(
+                online = check_loss(
                     sums[:, 0].sum(), sums[:, 1].sum(), self.alpha, f"epoch {epoch + 1}"
                 )
                 if not np.isfinite(self._syn0).all():
                     check_loss(np.nan, 1, self.alpha, f"epoch {epoch + 1}")
-                self.loss_history.append(float(loss))
+                loss = check_loss(*self._frozen_loss(sample), self.alpha, f"epoch {epoch + 1}")
+                self.loss_history.append(loss)
+                self.online_loss_history.append(online)
                 if progress:
-                    bar.write(f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}")
+                    bar.write(
+                        f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f} (while training "
+                        f"{online:.4f})"
+                    )
                 if checkpoint is not None:
                     self._save_checkpoint(checkpoint, corpus, epoch + 1)
                 for callback in callbacks:
@@ -253,6 +279,119 @@ class Word2Vec:
             bar.close()
         self.wv = self._keyed_vectors(corpus)
         return self.wv
+
+    def build(self, corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus) -> Corpus:
+        """Prepare ``corpus``, fresh weights and sampling tables, without training; return the
+        prepared corpus.
+
+        :meth:`train` on the returned corpus then starts from this state: set start values in
+        :attr:`weights`, or chosen noise words in :attr:`negative_table`, in between (the
+        tests check the kernels against a NumPy reference this way).
+
+        Examples
+        --------
+        >>> model = Word2Vec(vector_size=4, min_count=1, epochs=1, workers=1)
+        >>> corpus = model.build([["a", "b", "c"]] * 20)
+        >>> model.weights["syn1neg"][:] = 0.5
+        >>> _ = model.train(corpus, progress=False)   # starts from these output vectors
+        """
+        if not isinstance(corpus, Corpus):
+            corpus = prepare_corpus(corpus, self.min_count, self.max_vocab)
+        self._setup(corpus)
+        self._built_for = corpus
+        return corpus
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The float32 arrays training updates in place, after :meth:`build` or :meth:`train`.
+
+        ``"syn0"`` (R, d): input rows (word2vec: R = V, row ``w`` is word ``w``'s input
+        vector; fastText: also the n-gram rows); ``"syn1neg"`` (V, d): output vectors of
+        negative sampling; ``"syn1"`` (V - 1, d): output vectors of the inner nodes of the
+        Huffman tree (hierarchical softmax). An unused one has a single row of zeros.
+        """
+        self._require_built()
+        return {"syn0": self._syn0, "syn1neg": self._syn1neg, "syn1": self._syn1}
+
+    @property
+    def negative_table(self) -> np.ndarray:
+        """The noise words of negative sampling, (T,) int32 word ids.
+
+        Each word appears in proportion to ``count ** ns_exponent``, shuffled once. Worker ``k``
+        of ``n`` walks the table in order from position ``k * T // n`` on, wrapping around, and
+        skips entries equal to the word being predicted: with ``workers=1`` the examples of
+        training take their ``negative`` noise words from ``table[0], table[1], ...`` in corpus
+        order. Assign an array (after :meth:`build`) to train with chosen noise words; the
+        positions restart at the table's beginning.
+        """
+        self._require_built()
+        return self._neg_table
+
+    @negative_table.setter
+    def negative_table(self, table) -> None:
+        self._require_built()
+        table = np.ascontiguousarray(table, dtype=np.int32)
+        n_words = len(self._keep)
+        if table.ndim != 1 or len(np.unique(table)) < 2 or not 0 <= table.min() < n_words:
+            raise ValueError(
+                "negative_table must be a 1-D array of word ids (0 <= id < "
+                f"{n_words}) holding at least 2 distinct words, got {table!r}"
+            )
+        if table.max() >= n_words:
+            raise ValueError(f"negative_table holds id {table.max()}: the vocabulary has {n_words}")
+        self._neg_table = table
+        self._states[:, 1] = np.arange(self.workers, dtype=np.uint64) * np.uint64(
+            len(table) // self.workers
+        )
+
+    def input_rows(self, word: int) -> np.ndarray:
+        """The rows of ``weights["syn0"]`` whose mean is the input vector of the word with id
+        ``word`` (int32): word2vec: ``[word]``; fastText: the word's own row, then the rows of
+        its character n-grams, in :func:`~seqlab.embeddings.fasttext.char_ngrams` order."""
+        self._require_built()
+        return self._sub_idx[self._sub_ptr[word] : self._sub_ptr[word + 1]]
+
+    def evaluate_loss(
+        self, corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus, seed: int = 0
+    ) -> float:
+        """Mean loss per example of the current model on ``corpus``, without changing it.
+
+        The examples are drawn as in training (subsampling, shrunk windows, noise words from
+        :attr:`negative_table`), from a random state fixed by ``seed``: the same corpus gives
+        the same examples at every call, so the figure is comparable between epochs (e.g. in
+        a callback, on held-out text). Words outside the model's vocabulary are dropped.
+
+        Examples
+        --------
+        >>> text = [["a", "b", "c", "d"]] * 50
+        >>> model = Word2Vec(vector_size=8, min_count=1, epochs=3, workers=1)
+        >>> _ = model.train(text, progress=False)
+        >>> model.evaluate_loss(text) == model.loss_history[-1]  # the epoch's loss: the same
+        True
+        """
+        self._require_built()
+        if not isinstance(corpus, Corpus):
+            corpus = encode_corpus(corpus, self._vocab)
+        if len(corpus.ids) == 0:
+            raise EmptyCorpusError("no word of the corpus is in the model's vocabulary")
+        return check_loss(*self._frozen_loss(corpus, seed), self.alpha, "evaluation")
+
+    def _frozen_loss(self, corpus: Corpus, seed: int = 0) -> tuple[float, int]:
+        """``(loss_sum, n_examples)`` of the model on ``corpus``: the kernel with a learning
+        rate of 0 (it then updates nothing) and a random state fixed by ``seed``."""
+        from seqlab.embeddings import _kernels_w2v as K  # numba compiles on import: on first use
+
+        kernel, matrices, options = self._kernel()
+        state = np.array([seed * 2 + 1, 0], dtype=np.uint64)  # LCG state, table position
+        loss_sum, n_examples, _ = kernel(
+            corpus.ids, corpus.starts, corpus.ends, *matrices, self._keep, self._neg_table, state,
+            self.window, self.negative, self.hs, 0.0, 0.0, 0.0, 0.0, *options, *K.SIGMOID_TABLES,
+        )  # fmt: skip
+        return loss_sum, n_examples
+
+    def _require_built(self) -> None:
+        if not hasattr(self, "_syn0"):
+            raise RuntimeError(f"{type(self).__name__} has no weights yet: call build() or train()")
 
     def _job(self, corpus: Corpus, worker: int, queue: ChunkQueue, epoch: int, sums):
         """The work of one thread in one epoch: chunks from `queue`, one kernel call each.
@@ -329,7 +468,8 @@ class Word2Vec:
             len(self._neg_table) // self.workers
         )
         self._states = np.stack([seeds, offsets], axis=1)  # (workers, 2): LCG, table position
-        self.loss_history = []
+        self._vocab = corpus.vocab
+        self.loss_history, self.online_loss_history = [], []
         self.train_seconds = 0.0
 
     def _vectors(self) -> np.ndarray:
@@ -355,6 +495,7 @@ class Word2Vec:
             "workers": self.workers,
             "epochs_done": epochs_done,
             "loss_history": self.loss_history,
+            "online_loss_history": self.online_loss_history,
             "train_seconds": self.train_seconds,
         }
         save_checkpoint(path, self._arrays(), meta)
@@ -374,6 +515,7 @@ class Word2Vec:
         for name, value in self._arrays().items():
             value[...] = arrays[name].reshape(value.shape)
         self.loss_history = list(meta["loss_history"])
+        self.online_loss_history = list(meta.get("online_loss_history", []))
         self.train_seconds = float(meta["train_seconds"])
         return int(meta["epochs_done"])
 
