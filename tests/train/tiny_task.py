@@ -10,7 +10,6 @@ no kernel compilation, so each subprocess starts in a second.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -96,7 +95,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--checkpoint-every", type=int, default=None)
     parser.add_argument("--kill-at", type=int, default=None, help="SIGKILL before this step")
-    parser.add_argument("--result", help="write the final weights' checksums as JSON here")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     model, optimizer = build(args.cell, dropout=args.dropout)
@@ -104,17 +102,22 @@ def main(argv: list[str] | None = None) -> None:
     config = TrainConfig(
         epochs=args.epochs,
         metric="accuracy",
+        schedule_every="step",
         checkpoint_every=args.checkpoint_every,
         quiet=True,
+        curves=False,
     )
-    evaluate = SupervisedStep(nn.CrossEntropyLoss()).evaluate
+    warm_up = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 15))
     trainer = Trainer(
-        model, None, optimizer, config, step=KillingStep(args.kill_at), evaluate=evaluate
+        model,
+        None,
+        optimizer,
+        config,
+        scheduler=warm_up,
+        step=KillingStep(args.kill_at),
+        evaluate=SupervisedStep(nn.CrossEntropyLoss()).evaluate,
     )
-    history = trainer.fit(train, valid, out=args.out)
-    if args.result and trainer.world.is_main:
-        with open(args.result, "w", encoding="utf-8") as f:
-            json.dump({"epochs": history.epochs}, f)
+    trainer.fit(train, valid, out=args.out)
 
 
 if __name__ == "__main__":

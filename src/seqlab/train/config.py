@@ -54,6 +54,9 @@ class TrainConfig:
         Also checkpoint every this many optimizer steps (within epochs) into ``out/last``.
     quiet : bool
         No progress bar and no printing; the log file and history are still written.
+    curves : bool
+        Draw ``out/curves.png`` (after epochs, at most as often as keeps drawing under 5 % of
+        the run's time, and at the end).
     item_name : str
         What ``n_items`` counts, shown in the bar and the log as ``<item_name>/s``.
     """
@@ -71,6 +74,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int | None = None
     quiet: bool = False
+    curves: bool = True
     item_name: str = "examples"
 
     def __post_init__(self) -> None:

@@ -69,7 +69,8 @@ def describe_model_input(model: nn.Module) -> str:
     forward(input); first layer Embedding(10, 4): integer ids in [0, 10)
     """
     try:
-        signature = f"forward{inspect.signature(model.forward)}"
+        parameters = inspect.signature(model.forward).parameters.values()
+        signature = f"forward({', '.join(_parameter(p) for p in parameters)})"
     except (TypeError, ValueError):
         signature = "forward(...)"
     first = next((m for m in model.modules() if not list(m.children())), None)
@@ -87,6 +88,11 @@ def describe_model_input(model: nn.Module) -> str:
     else:
         wants = "see its documentation"
     return f"{signature}; first layer {first!r}: {wants}"
+
+
+def _parameter(p: inspect.Parameter) -> str:
+    star = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
+    return star + p.name + ("" if p.default is p.empty else f"={p.default!r}")
 
 
 def divergence_message(

@@ -126,7 +126,7 @@ class Trainer:
         run = resume(self, saved, out) if saved else new_run(self)
         self.log = RunLog(out / "train.log" if world.is_main else None, echo=not cfg.quiet)
         self.steplog = StepLog(out / "steps.csv" if world.is_main else None)
-        self.curves = Curves(out / "curves.png" if world.is_main else None)
+        self.curves = Curves(out / "curves.png" if world.is_main and cfg.curves else None)
         if saved:
             self.steplog.trim(run.global_step)
             self.log.line(f"resumed {out}/last: epoch {run.epoch + 1}, batch {run.position}")

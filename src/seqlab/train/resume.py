@@ -18,6 +18,9 @@ from seqlab.train.checks import length, unwritable
 from seqlab.train.errors import CheckpointMismatchError, OutputDirError
 from seqlab.train.history import EpochStats, History
 
+#: Settings that may change when a run resumes without changing what it computes.
+UNTRACKED_SETTINGS = ("epochs", "quiet", "curves", "checkpoint_every", "restore_best")
+
 
 @dataclass
 class Run:
@@ -94,7 +97,7 @@ def resume(trainer, saved, out: Path) -> Run:
     changed = sorted(
         k
         for k, v in meta["config"].items()
-        if k not in ("epochs", "quiet") and trainer.config.to_dict().get(k) != v
+        if k not in UNTRACKED_SETTINGS and trainer.config.to_dict().get(k) != v
     )
     if changed:
         warnings.warn(
