@@ -104,7 +104,7 @@ def divergence_message(
     clip_norm: float | None,
     precision: str,
 ) -> str:
-    """The message of `TrainingDivergedError`: what, where, the intact checkpoint, what to try.
+    r"""The message of `TrainingDivergedError`: what, where, the intact checkpoint, what to try.
 
     Examples
     --------

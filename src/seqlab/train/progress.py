@@ -74,7 +74,7 @@ class EpochBar:
 
 
 def format_epoch(record: dict, epochs: int, item_name: str) -> str:
-    """One log line summarising an epoch's record.
+    r"""One log line summarising an epoch's record.
 
     Examples
     --------
