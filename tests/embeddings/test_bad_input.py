@@ -454,3 +454,40 @@ def test_options_of_another_algorithm_are_said_to_be_ignored(corpus, tmp_path):
     assert "warning: --negative does not apply to --algo glove" in result.output
     assert "warning: --minn does not apply to --algo glove (only to fasttext)" in result.output
     assert "--window does not apply" not in result.output  # every algorithm uses it
+
+
+@pytest.mark.parametrize(
+    "saved,declared",
+    [
+        ("word2vec-txt", "word2vec-bin"),
+        ("word2vec-bin", "word2vec-txt"),
+        ("word2vec-bin", "glove"),
+        ("word2vec-txt", "glove"),
+        ("seqlab", "word2vec-txt"),
+        ("glove", "seqlab"),
+    ],
+)
+def test_a_declared_format_the_content_contradicts_is_refused(tmp_path, saved, declared):
+    """Reading text as binary would give garbage words, not an error: refused up front."""
+    path = tmp_path / "v.data"
+    KeyedVectors(["king", "queen"], np.eye(2, dtype=np.float32)).save(path, saved)
+    with pytest.raises(EmbeddingFormatError, match=rf"declared as {declared}, but the content"):
+        read_vectors(path, format=declared)
+    assert read_vectors(path, format=saved)[0] == ["king", "queen"]
+
+
+def test_a_typo_in_the_first_row_is_named_not_taken_for_binary(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("2 3\na 1 x 3\nb 1 2 3\n", encoding="utf-8")
+    assert sniff_format(path) == "word2vec-txt"
+    with pytest.raises(EmbeddingFormatError, match=r"v\.txt:2: expected a number .*'x'"):
+        read_vectors(path)
+
+
+def test_training_messages_name_options_not_arguments(tmp_path):
+    window = tmp_path / "window.txt"  # a file name that holds an argument name stays as it is
+    window.write_text("a b c\n")
+    result = invoke("embed", "train", window, "--out", tmp_path / "v.bin", "--min-count", "3")
+    assert_clean_error(
+        result, r"window\.txt: --min-count 3 removes every word", "lower --min-count"
+    )

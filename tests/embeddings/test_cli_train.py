@@ -89,9 +89,9 @@ def test_bad_inputs_are_one_line_errors(tmp_path, corpus):
     out = tmp_path / "v.bin"
     for args, message in (
         ((empty,), "no tokens"),
-        ((corpus, "--min-count", 1000), "min_freq"),
+        ((corpus, "--min-count", 1000), "--min-count 1000 removes every word"),
         ((bad,), "bad.txt"),
-        ((corpus, "--min-count", 1, "--alpha", 1e30), "alpha="),
+        ((corpus, "--min-count", 1, "--alpha", 1e30), "lower --alpha (e.g. --alpha "),
         ((corpus, "--window", 0), "window"),
     ):
         result = run(*args, "--out", out, "--no-progress", "--workers", 1)

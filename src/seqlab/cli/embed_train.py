@@ -235,7 +235,9 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
         ValueError,
         OSError,
     ) as e:
-        raise click.ClickException(str(e)) from None
+        raise click.ClickException(
+            _as_options(str(e), settings["algo"], bare_names=False)
+        ) from None
     except MemoryError:
         raise click.ClickException(
             f"out of memory for {model.vector_size}-dimensional vectors: lower --dim or keep "
@@ -305,13 +307,27 @@ def _warn_ignored_options(algo: str) -> None:
             )
 
 
-def _as_options(message: str, algo: str) -> str:
-    """Rewrite ``name=value`` and bare argument names of a constructor message as options."""
+def _as_options(message: str, algo: str, bare_names: bool = True) -> str:
+    """Rewrite the argument names of an API message as this command's options.
+
+    ``name=value`` becomes ``--name value``; bare names too when ``bare_names`` (constructor
+    messages), else only after "lower"/"raise" (training messages, which also hold file names
+    such as ``window.txt`` that must stay as they are).
+    """
     names = {**_OPTION_OF, "alpha": "--weight-power" if algo == "glove" else "--alpha"}
     names["learning_rate"] = "--alpha"
-    pattern = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b(=)?")
+    names["min_freq"] = "--min-count"  # the vocabulary's name for it
+    alternatives = "|".join(sorted(names, key=len, reverse=True))
     message = message.replace("hs=False", "--no-hs")
-    return pattern.sub(lambda m: names[m[1]] + (" " if m[2] else ""), message)
+    # Groups: 1 a verb before the name, 2 the name, 3 "=" after it.
+    pattern = re.compile(rf"(?<![\w/.-])((?:lower|raise) )?({alternatives})(?:(=)|\b(?!\.\w))")
+
+    def option(m: re.Match) -> str:
+        if not (bare_names or m[1] or m[3]):
+            return m[0]  # a bare word in a training message: leave it
+        return (m[1] or "") + names[m[2]] + (" " if m[3] else "")
+
+    return pattern.sub(option, message)
 
 
 def _check_memory(algo: str, model, n_words: int) -> None:

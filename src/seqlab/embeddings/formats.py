@@ -81,7 +81,10 @@ def read_vectors(
     path = _existing_file(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"unknown vector format {format!r}: use one of {', '.join(FORMATS)}")
-    format = format or sniff_format(path)
+    if format is None:
+        format = sniff_format(path)
+    else:
+        _check_declared_format(path, format)
     if format == "seqlab":
         words, vectors, counts = _read_native(path, mmap, limit)
     elif format == "word2vec-bin":
@@ -181,9 +184,9 @@ def sniff_format(path: str | os.PathLike) -> str:
     """Tell the format of a vector file from its content (and a ``.vec`` suffix).
 
     - a safetensors header (8-byte length, then ``{``): ``seqlab``;
-    - a ``"<int> <int>"`` first line: word2vec, text if the next line reads as a word and
-      numbers (whatever their count: the reader then reports a count that disagrees with the
-      header), else binary;
+    - a ``"<int> <int>"`` first line: word2vec, binary if the next line holds NUL bytes or
+      bytes that are not UTF-8 (float32 data), else text (whatever the count of numbers, or a
+      typo in one: the text reader then names the line and what is wrong);
     - a first line of a word and numbers: ``glove``;
     - anything else is not a vector file, and :class:`EmbeddingFormatError` says so, showing
       what the first line holds (a corpus, a binary file, a malformed header).
@@ -200,7 +203,7 @@ def sniff_format(path: str | os.PathLike) -> str:
         second = f.readline(1 << 24)  # text lines hold dim numbers: can be long
     parts = first.split()
     if len(parts) == 2 and all(p.isdigit() for p in parts):
-        if not _is_text_row(second):
+        if not _is_text_row(second) and _is_binary(second):
             return "word2vec-bin"
         return "fasttext-vec" if path.suffix == ".vec" else "word2vec-txt"
     if _is_text_row(first):
@@ -215,6 +218,31 @@ def sniff_format(path: str | os.PathLike) -> str:
         "optionally after a '<n_words> <vector_size>' header line (word2vec/fastText text), or "
         "seqlab's .safetensors + .json"
     )
+
+
+def _check_declared_format(path: Path, format: str) -> None:
+    """Refuse a declared format that the content contradicts beyond doubt.
+
+    Reading word2vec text as binary (or the reverse) would not fail cleanly: it yields garbage
+    words and numbers. Only clear contradictions are refused; a file whose format cannot be
+    told is left to the declared reader, which reports what it finds.
+    """
+    try:
+        found = sniff_format(path)
+    except EmbeddingFormatError:
+        return
+    text = ("word2vec-txt", "fasttext-vec")
+    contradicts = (
+        (format == "word2vec-bin" and found != "word2vec-bin")
+        or (format != "word2vec-bin" and found == "word2vec-bin")
+        or (format == "seqlab") != (found == "seqlab")
+        or (format == "glove" and found in text)
+    )
+    if contradicts:
+        raise EmbeddingFormatError(
+            f"{path}: declared as {format}, but the content is {found}; pass format={found!r} "
+            f"(--format {found}) or leave the format out to have it detected"
+        )
 
 
 def _is_safetensors(head: bytes, size: int) -> bool:
@@ -236,6 +264,18 @@ def _is_text_row(line: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_binary(line: bytes) -> bool:
+    """float32 bytes hold NUL bytes (any 0.0) or bytes that are not UTF-8 (almost surely, over
+    a whole vector); a text line with a typo in a number has neither."""
+    if b"\x00" in line:
+        return True
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _bad_header(path: Path, first: bytes) -> EmbeddingFormatError:
