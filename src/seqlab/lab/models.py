@@ -37,10 +37,10 @@ def recurrent_layer(cell: str, input_size: int, hidden_size: int, **kwargs) -> n
         return seqnn.RNN(input_size, hidden_size, nonlinearity=cell[4:], **kwargs)
     if cell == "lstm":
         layer = seqnn.LSTM(input_size, hidden_size, **kwargs)
+        forget = seqnn.LSTM_GATES.rows("f", hidden_size)
         with torch.no_grad():
-            # gate order i, f, g, o as in torch.nn: rows H..2H are the forget gate
-            layer.bias_ih_l0[hidden_size : 2 * hidden_size] = LSTM_FORGET_BIAS
-            layer.bias_hh_l0[hidden_size : 2 * hidden_size] = 0.0
+            layer.bias_ih_l0[forget] = LSTM_FORGET_BIAS
+            layer.bias_hh_l0[forget] = 0.0
         return layer
     if cell == "gru":
         return seqnn.GRU(input_size, hidden_size, **kwargs)

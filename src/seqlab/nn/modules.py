@@ -57,8 +57,16 @@ _SHARED_DOC = """
       layer's output for every step k, shaped like the (padded) output, taken from the same
       hand-written backward pass.
 
+    Returns
+    -------
+    - ``output``: (T, B, D·hidden_size) (batch_first: (B, T, D·hidden_size)), the top layer's
+      h_t for every t, both directions concatenated (D = 2 if bidirectional else 1); a
+      ``PackedSequence`` if the input was one.
+    - final state(s) (num_layers·D, B, hidden_size): ``h_n`` (the LSTM: ``(h_n, c_n)``).
+    - with ``return_gates``, the dict described above.
+
     Raises `RNNInputError` (a ValueError) naming the argument for wrong shapes, dtypes, devices,
-    or lengths outside 1 … T.
+    lengths outside 1 … T, or an unknown ``impl``.
 """
 
 
@@ -66,9 +74,18 @@ class RNN(RNNBase):
     __doc__ = (
         """Elman RNN: ``h_t = f(W_hh h_{t-1} + W_ih x_t + b_hh + b_ih)``, f = tanh | relu | sigmoid.
 
+    For each layer and direction, with the lecture's ``W_xh = weight_ih`` and
+    ``b_h = bias_ih + bias_hh``::
+
+        h_t = f(W_xh x_t + W_hh h_{t-1} + b_h)          # x_t: (B, I), h_t: (B, H)
+        backward:  δ_t = ∂L/∂h_t * f'(a_t),  ∂L/∂W_hh = Σ_t δ_t h_{t-1}ᵀ,  ∂L/∂h_{t-1} = W_hhᵀ δ_t
+
+    This is exactly ``seqlab.nn.reference.ReferenceRNNFunction``, the step-by-step loop with its
+    hand-written backward: read it to see the computation. By default (``impl="auto"``) float32
+    runs the fast loops of ``seqlab.nn.bptt_rnn`` instead, which give the same results.
+
     Same constructor, parameters and returns as ``torch.nn.RNN`` (``(output, h_n)``), plus
-    ``nonlinearity="sigmoid"``, which torch.nn lacks. Backward is the hand-written BPTT of
-    ``seqlab.nn.bptt_rnn``.
+    ``nonlinearity="sigmoid"``, which torch.nn lacks.
 
     Examples
     --------
@@ -77,6 +94,8 @@ class RNN(RNNBase):
     >>> output, h_n = rnn(torch.randn(7, 2, 3), lengths=torch.tensor([7, 4]))
     >>> output.shape, h_n.shape, bool(output[4:, 1].eq(0).all())
     (torch.Size([7, 2, 5]), torch.Size([1, 2, 5]), True)
+    >>> rnn.impl = "reference"  # the same function, step by step as the equations read
+    >>> reference_output, _ = rnn(torch.randn(7, 2, 3))
     """
         + _SHARED_DOC
     )
@@ -134,13 +153,26 @@ class LSTM(RNNBase):
     __doc__ = (
         """Long short-term memory, torch.nn's gate order i, f, g (= C~), o.
 
-    ``f_t = σ(W_f·[h_{t-1}, x_t] + b_f)``, ``i_t = σ(W_i·[…] + b_i)``,
-    ``C~_t = tanh(W_C·[…] + b_C)``, ``C_t = f_t*C_{t-1} + i_t*C~_t``,
-    ``o_t = σ(W_o·[…] + b_o)``, ``h_t = o_t*tanh(C_t)``.
+    For each layer and direction, with x_t (B, I), h_t and C_t (B, H)::
+
+        i_t = σ(W_ii x_t + W_hi h_{t-1} + b_i)          input gate
+        f_t = σ(W_if x_t + W_hf h_{t-1} + b_f)          forget gate
+        g_t = tanh(W_ig x_t + W_hg h_{t-1} + b_g)       candidate cell C~_t
+        o_t = σ(W_io x_t + W_ho h_{t-1} + b_o)          output gate
+        C_t = f_t * C_{t-1} + i_t * g_t
+        h_t = o_t * tanh(C_t)
+
+    which is the lecture's ``f_t = σ(W_f·[h_{t-1}, x_t] + b_f)`` with ``W_f = [W_hf, W_if]``.
+    ``weight_ih`` stacks ``W_ii, W_if, W_ig, W_io`` (4H, I) in that order
+    (``seqlab.nn.LSTM_GATES``), ``weight_hh`` likewise (4H, H); ``b = bias_ih + bias_hh``.
+
+    This is exactly ``seqlab.nn.reference.ReferenceLSTMFunction``, the step-by-step loop with
+    its hand-written backward (``∂L/∂C_{t-1} = ∂L/∂C_t * f_t``, ``∂L/∂W_hh = Σ_t δ_t h_{t-1}ᵀ``):
+    read it to see the computation. By default (``impl="auto"``) float32 runs the fast loops of
+    ``seqlab.nn.bptt_lstm`` instead, which give the same results.
 
     Same constructor, parameters and returns as ``torch.nn.LSTM`` (``(output, (h_n, c_n))``,
     no ``proj_size``). ``return_gates`` yields "i", "f", "g", "o" and the cell states "c".
-    Backward is the hand-written BPTT of ``seqlab.nn.bptt_lstm``.
 
     Examples
     --------
@@ -151,6 +183,17 @@ class LSTM(RNNBase):
     (['c', 'f', 'g', 'i', 'o'], torch.Size([1, 7, 2, 5]))
     >>> output.shape, c_n.shape
     (torch.Size([2, 7, 5]), torch.Size([1, 2, 5]))
+
+    The reference and the fast path compute the same function:
+
+    >>> x = torch.randn(2, 7, 3)
+    >>> reference = LSTM(3, 5, batch_first=True, impl="reference")
+    >>> reference.load_state_dict(lstm.state_dict())
+    <All keys matched successfully>
+    >>> reference
+    LSTM(3, 5, batch_first=True, impl='reference')
+    >>> torch.allclose(reference(x)[0], lstm(x)[0], atol=1e-6)
+    True
     """
         + _SHARED_DOC
     )
@@ -171,13 +214,23 @@ class GRU(RNNBase):
     __doc__ = (
         """Gated recurrent unit, torch.nn's equations and gate order r, z, n.
 
-    ``r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)``, ``z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1}
-    + b_hz)``, ``n_t = tanh(W_in x_t + b_in + r_t*(W_hn h_{t-1} + b_hn))``,
-    ``h_t = (1 - z_t)*n_t + z_t*h_{t-1}``.
+    For each layer and direction, with x_t (B, I) and h_t (B, H)::
+
+        r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)          reset gate
+        z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)          update gate
+        n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))   candidate state
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+    ``weight_ih`` stacks ``W_ir, W_iz, W_in`` (3H, I) in that order (``seqlab.nn.GRU_GATES``),
+    ``weight_hh`` likewise (3H, H).
+
+    This is exactly ``seqlab.nn.reference.ReferenceGRUFunction``, the step-by-step loop with its
+    hand-written backward (``∂L/∂h_{t-1}`` gets ``∂L/∂h_t * z_t`` straight through): read it to
+    see the computation. By default (``impl="auto"``) float32 runs the fast loops of
+    ``seqlab.nn.bptt_gru`` instead, which give the same results.
 
     Same constructor, parameters and returns as ``torch.nn.GRU`` (``(output, h_n)``).
-    ``return_gates`` yields "r", "z", "n". Backward is the hand-written BPTT of
-    ``seqlab.nn.bptt_gru``.
+    ``return_gates`` yields "r", "z", "n".
 
     Examples
     --------

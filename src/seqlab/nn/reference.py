@@ -70,10 +70,15 @@ def bias_or_zeros(b: torch.Tensor | None, weight: torch.Tensor) -> torch.Tensor:
 
 
 class Step:
-    """What the backward pass needs from one forward step: the step's inputs and activations."""
+    """What the backward pass needs from one forward step: its position, inputs and activations.
 
-    def __init__(self, **values: torch.Tensor | int):
-        self.__dict__.update(values)
+    ``t`` the time step, ``running`` the rows that took it, ``x`` and ``h_prev`` their inputs;
+    the keywords name the step's activations (``s.f`` is the forget gate of step ``s.t``).
+    """
+
+    def __init__(self, t: int, running: int, x, h_prev, **activations: torch.Tensor):
+        self.t, self.running, self.x, self.h_prev = t, running, x, h_prev
+        self.__dict__.update(activations)
 
 
 class ReferenceRNNFunction(torch.autograd.Function):
@@ -99,7 +104,7 @@ class ReferenceRNNFunction(torch.autograd.Function):
             running = batch_sizes[t]  # rows [:running] take step t, the others are padding
             x_t, h_prev = x[t, :running], h[:running]
             h_t = f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
-            tape.append(Step(t=t, running=running, x=x_t, h_prev=h_prev, h=h_t))
+            tape.append(Step(t, running, x_t, h_prev, h=h_t))
             outputs[t] = h_t
             h = torch.cat((h_t, h[running:]))  # the other rows keep their state
         ctx.save_for_backward(w_ih, w_hh)
@@ -162,18 +167,7 @@ class ReferenceLSTMFunction(torch.autograd.Function):
             tanh_c = torch.tanh(c_t)
             h_t = o * tanh_c  # h_t = o_t * tanh(C_t)
             tape.append(
-                Step(
-                    t=t,
-                    running=running,
-                    x=x_t,
-                    h_prev=h_prev,
-                    c_prev=c_prev,
-                    i=i,
-                    f=f,
-                    g=g,
-                    o=o,
-                    tanh_c=tanh_c,
-                )
+                Step(t, running, x_t, h_prev, c_prev=c_prev, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
             )
             outputs[t], gates[t], cells[t] = h_t, LSTM_GATES.join(i=i, f=f, g=g, o=o, dim=1), c_t
             h = torch.cat((h_t, h[running:]))  # the other rows keep their state
@@ -250,7 +244,7 @@ class ReferenceGRUFunction(torch.autograd.Function):
             m = h_prev @ W_hn.T + b_hn  # the part of the candidate that r scales
             n = torch.tanh(x_t @ W_in.T + b_in + r * m)  # candidate state
             h_t = (1 - z) * n + z * h_prev
-            tape.append(Step(t=t, running=running, x=x_t, h_prev=h_prev, r=r, z=z, m=m, n=n))
+            tape.append(Step(t, running, x_t, h_prev, r=r, z=z, m=m, n=n))
             outputs[t], gates[t] = h_t, GRU_GATES.join(r=r, z=z, n=n, dim=1)
             h = torch.cat((h_t, h[running:]))  # the other rows keep their state
         gates = stack_padded(gates, B)
