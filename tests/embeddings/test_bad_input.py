@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from seqlab.checks import check_int, check_number
+import seqlab.embeddings.training as training
 from seqlab.cli.main import main
 from seqlab.embeddings import KeyedVectors
 from seqlab.embeddings.fasttext import FastText, FastTextKeyedVectors
@@ -491,3 +492,22 @@ def test_training_messages_name_options_not_arguments(tmp_path):
     assert_clean_error(
         result, r"window\.txt: --min-count 3 removes every word", "lower --min-count"
     )
+
+
+def test_checkpoint_and_output_must_differ(corpus, tmp_path):
+    out = tmp_path / "v.bin"
+    result = invoke("embed", "train", corpus, "--out", out, "--checkpoint", out)
+    assert_clean_error(result, r"--checkpoint and --out name the same file")
+    assert result.exit_code == 2
+
+
+def test_a_broken_checkpoint_is_found_before_the_corpus_is_read(corpus, tmp_path, monkeypatch):
+    checkpoint = tmp_path / "run.ckpt"
+    checkpoint.write_bytes(b"not a checkpoint")
+    read = []
+    monkeypatch.setattr(training, "prepare_corpus", lambda *a, **k: read.append(1))
+    result = invoke(
+        "embed", "train", corpus, "--out", tmp_path / "v.bin", "--checkpoint", checkpoint
+    )
+    assert_clean_error(result, r"run\.ckpt: this training checkpoint has no JSON sidecar")
+    assert not read

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
@@ -213,6 +214,8 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
 
     writable(out)  # before any work: a long run must not fail at its very end
     writable(checkpoint)
+    if checkpoint is not None:
+        _check_checkpoint(checkpoint, out)
     _warn_ignored_options(settings["algo"])
     model = _build_model(**settings)
     started = time.perf_counter()
@@ -274,6 +277,23 @@ _OPTION_OF = {
     "workers": "--workers",
     "seed": "--seed",
 }
+
+
+def _check_checkpoint(checkpoint: str, out: str) -> None:
+    """A checkpoint must not be the output, and one to resume from must be readable: found
+    now, not after the corpus has been read."""
+    from seqlab.io import ModelFileError, load_arrays  # numpy: only when the command runs
+
+    if Path(checkpoint).resolve() == Path(out).resolve():
+        raise click.UsageError(
+            "--checkpoint and --out name the same file: the vectors would overwrite the "
+            "checkpoint; give the checkpoint its own name (e.g. run.ckpt)"
+        )
+    if Path(checkpoint).exists():
+        try:
+            load_arrays(checkpoint, what="training checkpoint")
+        except (ModelFileError, OSError) as e:
+            raise click.ClickException(str(e)) from None
 
 
 #: Options that only some algorithms use; given for another, they would be silently ignored.
