@@ -12,6 +12,7 @@ from seqlab import __version__
 from seqlab.cli.data import data
 from seqlab.cli.demo import demo
 from seqlab.cli.embed import embed
+from seqlab.cli.explore import explore
 from seqlab.cli.lab import lab
 
 
@@ -19,7 +20,6 @@ from seqlab.cli.lab import lab
 @click.version_option(__version__, prog_name="seqlab")
 def main() -> None:
     """seqlab: recurrent networks and word embeddings, from the equations to the lab."""
-
     warnings.showwarning = _show_warning
 
 
@@ -27,7 +27,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     """A warning on the command line is one ``warning: ...`` line, without source lines."""
     click.echo(f"warning: {message}", err=True)
 
+
 main.add_command(data)
 main.add_command(embed)
+main.add_command(explore)
 main.add_command(lab)
 main.add_command(demo)

@@ -1,0 +1,259 @@
+// seqlab explore: the page. Every answer comes from the server's JSON API (/api/docs lists it);
+// this script only draws. body[data-ready] is set once the first map is drawn and usable.
+"use strict";
+
+const FONT = getComputedStyle(document.documentElement).getPropertyValue("--font");
+const $ = (id) => document.getElementById(id);
+const plot = $("plot");
+const state = {
+  info: null,
+  map: null, // the projection: {method, dims, words, x, y, z}
+  index: new Map(), // plotted word -> position in map.words
+  axes: null, // word axes in use: {x, y, x_label, y_label}
+  marks: { words: [], lines: [], odd: null }, // what the last query highlighted
+};
+
+class ApiError extends Error {
+  constructor(body, status) {
+    super(body.detail || `HTTP ${status}`);
+    this.suggestions = body.suggestions || {};
+  }
+}
+
+async function api(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const v of [].concat(value)) if (v !== undefined && v !== "") query.append(key, v);
+  }
+  let response;
+  try {
+    response = await fetch(`${path}?${query}`);
+  } catch (e) {
+    throw new ApiError({ detail: "the server does not answer: is `seqlab explore` still running?" });
+  }
+  const body = await response.json().catch(() => ({ detail: `HTTP ${response.status}` }));
+  if (!response.ok) throw new ApiError(body, response.status);
+  return { status: response.status, body };
+}
+
+function showError(error) {
+  const box = $("error");
+  if (!error) { box.hidden = true; box.textContent = ""; return; }
+  let text = error.message;
+  for (const [word, close] of Object.entries(error.suggestions || {})) {
+    if (close.length) text += `\nDid you mean (for ${word}): ${close.join(", ")}?`;
+  }
+  box.textContent = text;
+  box.hidden = false;
+}
+
+// Run a query; its errors show in the error box instead of being lost.
+async function guarded(task) {
+  try {
+    await task();
+    showError(null);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+const fmt = (x) => x.toFixed(4);
+
+function fillList(list, rows, onClick) {
+  list.replaceChildren(
+    ...rows.map((row) => {
+      const li = document.createElement("li");
+      const word = document.createElement("span");
+      word.textContent = row.word;
+      if (!state.index.has(row.word)) {
+        const off = document.createElement("span");
+        off.className = "off";
+        off.textContent = " (not on the map)";
+        word.append(off);
+      }
+      const cos = document.createElement("span");
+      cos.className = "cos";
+      cos.textContent = fmt(row.cosine);
+      li.append(word, cos);
+      if (row.odd) li.className = "odd";
+      li.dataset.word = row.word;
+      li.addEventListener("click", () => onClick(row.word));
+      return li;
+    }),
+  );
+}
+
+// ------------------------------------------------------------------------------ drawing
+function coords(i) {
+  const src = state.axes || state.map;
+  return [src.x[i], src.y[i], state.axes ? 0 : state.map.z ? state.map.z[i] : 0];
+}
+
+function draw() {
+  const map = state.map;
+  const three = !state.axes && map.dims === 3;
+  const type = three ? "scatter3d" : "scattergl";
+  const src = state.axes || map;
+  const all = {
+    type, mode: "markers", x: src.x, y: src.y, text: map.words, hoverinfo: "text",
+    marker: { size: three ? 2.5 : 5, color: "#5b7fb5", opacity: 0.55 }, name: "words",
+  };
+  if ($("labels").checked) {
+    all.mode = "markers+text";
+    all.textposition = "top center";
+    all.textfont = { size: 10, color: "#556" };
+  }
+  if (three) all.z = map.z;
+  const marked = state.marks.words.filter((w) => state.index.has(w));
+  const at = marked.map((w) => coords(state.index.get(w)));
+  const lines = { x: [], y: [], z: [] };
+  for (const [from, to] of state.marks.lines) {
+    if (!state.index.has(from) || !state.index.has(to)) continue;
+    const a = coords(state.index.get(from));
+    const b = coords(state.index.get(to));
+    lines.x.push(a[0], b[0], null); lines.y.push(a[1], b[1], null); lines.z.push(a[2], b[2], null);
+  }
+  const lineTrace = {
+    type: three ? "scatter3d" : "scatter", mode: "lines", x: lines.x, y: lines.y,
+    line: { color: "#d6336c", width: 1.5 }, hoverinfo: "skip", name: "links",
+  };
+  const markTrace = {
+    type: three ? "scatter3d" : "scatter", mode: "markers+text", x: at.map((p) => p[0]),
+    y: at.map((p) => p[1]), text: marked, textposition: "top center", hoverinfo: "text",
+    textfont: { size: 13, color: "#111", family: FONT },
+    marker: {
+      size: three ? 5 : 10, line: { width: 1, color: "#fff" },
+      color: marked.map((w, i) => (w === state.marks.odd ? "#e8590c" : i === 0 ? "#d6336c" : "#f08c00")),
+    },
+    name: "highlighted",
+  };
+  if (three) { lineTrace.z = lines.z; markTrace.z = at.map((p) => p[2]); }
+  const title = state.axes
+    ? "word axes"
+    : `${{ pca: "PCA", tsne: "t-SNE", umap: "UMAP" }[map.method]} of the ${map.words.length.toLocaleString()} most frequent words`;
+  const axis = (label) => ({ title: { text: label || "" }, zeroline: false });
+  const layout = {
+    title: { text: title, font: { size: 14 } }, showlegend: false, hovermode: "closest",
+    font: { family: FONT }, margin: { l: 50, r: 20, t: 40, b: 40 }, uirevision: title,
+    xaxis: axis(state.axes && state.axes.x_label), yaxis: axis(state.axes && state.axes.y_label),
+  };
+  if (three) layout.scene = { xaxis: { title: "" }, yaxis: { title: "" }, zaxis: { title: "" } };
+  return Plotly.react(plot, [all, lineTrace, markTrace], layout, {
+    responsive: true, displaylogo: false,
+  });
+}
+
+function mark(words, lines = [], odd = null) {
+  state.marks = { words, lines, odd };
+  const missing = words.filter((w) => !state.index.has(w));
+  $("status").textContent = missing.length
+    ? `not on the map (outside the ${state.index.size.toLocaleString()} plotted words): ${missing.join(", ")}`
+    : "";
+  if (state.map) draw();
+}
+
+// ------------------------------------------------------------------------------ the map
+async function loadMap() {
+  const method = $("method").value;
+  const dims = Number($("dims").value);
+  const name = $("method").selectedOptions[0].textContent;
+  for (;;) {
+    const { status, body } = await api("/api/projection", { method, dims });
+    if (status === 200) {
+      state.map = body;
+      state.index = new Map(body.words.map((w, i) => [w, i]));
+      state.axes = null;
+      $("axes-off").hidden = true;
+      const how = body.cached ? "from the cache" : `computed in ${body.seconds.toFixed(1)} s`;
+      $("status").textContent = `${name} ${dims}-D: ${how}`;
+      await draw();
+      document.body.dataset.ready = "1";
+      return;
+    }
+    $("status").textContent = `${name} ${dims}-D: ${body.message}… ${body.elapsed.toFixed(0)} s`;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+}
+
+// ------------------------------------------------------------------------------ queries
+async function search(word) {
+  $("search-word").value = word;
+  const topn = $("search-topn").value || 10;
+  const { body } = await api("/api/neighbors", { word, topn });
+  fillList($("neighbors"), body.neighbors, (w) => guarded(() => search(w)));
+  const near = body.neighbors.map((n) => n.word);
+  mark([word, ...near], near.map((n) => [word, n]));
+}
+
+async function analogy() {
+  const [a, b, c] = ["a", "b", "c"].map((k) => $(`analogy-${k}`).value.trim());
+  const method = $("analogy-method").value;
+  const { body } = await api("/api/analogy", { a, b, c, method, topn: 10 });
+  fillList($("analogy-results"), body.results, (w) => guarded(() => search(w)));
+  const d = body.results.length ? body.results[0].word : null;
+  // a − b + c = d: the offsets b→a and c→d are the same vector in a good embedding.
+  mark(d ? [d, a, b, c] : [a, b, c], d ? [[b, a], [c, d]] : [[b, a]]);
+}
+
+async function oddOneOut() {
+  const words = $("odd-words").value.split(/[\s,]+/).filter(Boolean);
+  const { body } = await api("/api/doesnt_match", { words });
+  const rows = body.cosines.map((r) => ({ ...r, odd: r.word === body.odd_one }));
+  fillList($("odd-results"), rows, (w) => guarded(() => search(w)));
+  mark(words, [], body.odd_one);
+}
+
+async function similarity() {
+  const w1 = $("similarity-w1").value.trim();
+  const w2 = $("similarity-w2").value.trim();
+  const { body } = await api("/api/similarity", { w1, w2 });
+  $("similarity-result").textContent = `cos(${w1}, ${w2}) = ${fmt(body.cosine)}`;
+  mark([w1, w2], [[w1, w2]]);
+}
+
+async function wordAxes() {
+  const [x0, x1, y0, y1] = ["x0", "x1", "y0", "y1"].map((k) => $(`axes-${k}`).value.trim());
+  const { body } = await api("/api/axes", { x0, x1, y0, y1 });
+  state.axes = body;
+  $("axes-off").hidden = false;
+  mark(y0 && y1 ? [x0, x1, y0, y1] : [x0, x1], [[x0, x1]].concat(y0 && y1 ? [[y0, y1]] : []));
+}
+
+function onSubmit(id, task) {
+  $(id).addEventListener("submit", (event) => {
+    event.preventDefault();
+    guarded(task);
+  });
+}
+
+async function start() {
+  const { body: info } = await api("/api/info");
+  state.info = info;
+  const oov = info.out_of_vocabulary ? "; unseen words get fastText vectors" : "";
+  $("info").textContent = `${info.name}: ${info.words.toLocaleString()} words × ${info.vector_size} dims${oov}`;
+  $("search-topn").max = info.max_topn;
+  for (const option of $("method").options) {
+    if (!info.methods[option.value]) {
+      option.disabled = true;
+      option.textContent += " (pip install umap-learn)";
+    }
+  }
+  $("method").value = info.projection;
+  $("dims").value = String(info.dims);
+  onSubmit("search-form", () => search($("search-word").value.trim()));
+  onSubmit("analogy-form", analogy);
+  onSubmit("odd-form", oddOneOut);
+  onSubmit("similarity-form", similarity);
+  onSubmit("axes-form", wordAxes);
+  $("axes-off").addEventListener("click", () => { state.axes = null; $("axes-off").hidden = true; draw(); });
+  for (const id of ["method", "dims"]) $(id).addEventListener("change", () => guarded(loadMap));
+  $("labels").addEventListener("change", () => state.map && draw());
+  await loadMap();
+  // Plotly adds .on() to the element at its first draw; a click on a point searches its word.
+  plot.on("plotly_click", (event) => {
+    const point = event.points[0];
+    if (point && point.curveNumber === 0) guarded(() => search(state.map.words[point.pointNumber]));
+  });
+}
+
+guarded(start);

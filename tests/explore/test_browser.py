@@ -1,0 +1,162 @@
+"""The page in a real browser: Playwright driving the system's Chromium (never a downloaded one).
+
+Outside CI the tests skip when Chromium is not installed (``apt-get install chromium``); in CI
+(``CI=true``) a missing Chromium fails them, since ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from seqlab.explore.server import BackgroundServer
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+CHROMIUM = os.environ.get("SEQLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.isfile(CHROMIUM):
+        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set SEQLAB_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        pytest.skip(reason)
+    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else None
+    if sync_api is None:
+        from playwright import sync_api
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def url(app):
+    with BackgroundServer(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def loaded_page(browser, url):
+    """One page for all the tests (loading plotly.js is the slow part); they run in file order."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    yield page, errors
+    page.close()
+
+
+@pytest.fixture
+def page(loaded_page):
+    page, errors = loaded_page
+    yield page
+    assert not errors, errors  # no script error on the page
+
+
+def plotted(page, trace: int, key: str):
+    return page.evaluate(f"document.getElementById('plot').data[{trace}].{key}")
+
+
+def test_page_loads_and_the_scatter_renders(page):
+    assert page.title() == "seqlab explore"
+    assert "small.bin: 313 words × 24 dims" in page.inner_text("#info")
+    assert page.locator("#plot.js-plotly-plot").count() == 1
+    assert plotted(page, 0, "type") == "scattergl"
+    assert len(plotted(page, 0, "x")) == 200
+    assert plotted(page, 0, "text")[:3] == ["king", "monarch", "queen"]
+    assert page.locator("#plot canvas").count() > 0  # drawn, not only configured
+    assert page.inner_text("#error") == "" and page.locator("#error").is_hidden()
+
+
+def test_search_lists_and_highlights_the_nearest_words(page):
+    page.fill("#search-word", "king")
+    page.fill("#search-topn", "3")
+    page.click("#search-form button")
+    page.wait_for_selector("#neighbors li")
+    rows = page.locator("#neighbors li").all_inner_texts()
+    assert [r.split()[0] for r in rows[:2]] == ["monarch", "queen"]
+    assert rows[1].split()[-1] == "0.7071"
+    # the third is a filler word from the whole vocabulary, beyond the 200 plotted ones
+    assert rows[2].startswith("w") and "(not on the map)" in rows[2]
+    assert plotted(page, 2, "text") == ["king", "monarch", "queen"]
+    assert len(plotted(page, 1, "x")) == 2 * 3  # a line (two points and a gap) per neighbour
+
+
+def test_korean_words(page):
+    page.fill("#search-word", "한국")
+    page.press("#search-word", "Enter")
+    page.wait_for_selector("#neighbors li")
+    words = [r.split()[0] for r in page.locator("#neighbors li").all_inner_texts()[:2]]
+    assert sorted(words) == ["서울", "일본"]
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Noto Sans CJK KR" in font
+
+
+def test_clicking_a_result_searches_it(page):
+    page.fill("#search-word", "king")
+    page.click("#search-form button")
+    page.click("#neighbors li[data-word='queen']")
+    page.wait_for_function("document.getElementById('search-word').value === 'queen'")
+    page.wait_for_selector("#neighbors li[data-word='king']")
+
+
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogy_returns_the_expected_word(page, method):
+    page.fill("#analogy-a", "king")
+    page.fill("#analogy-b", "man")
+    page.fill("#analogy-c", "woman")
+    page.select_option("#analogy-method", method)
+    page.click("#analogy-form button")
+    first = page.locator("#analogy-results li").first
+    first.wait_for()
+    assert first.inner_text().split()[0] == "queen"
+    assert plotted(page, 2, "text") == ["queen", "king", "man", "woman"]
+
+
+def test_doesnt_match_similarity_and_word_axes(page):
+    page.fill("#odd-words", "breakfast, lunch dinner cereal")
+    page.click("#odd-form button")
+    page.wait_for_selector("#odd-results li.odd")
+    assert page.inner_text("#odd-results li.odd").split()[0] == "cereal"
+    page.fill("#similarity-w1", "king")
+    page.fill("#similarity-w2", "queen")
+    page.click("#similarity-form button")
+    page.wait_for_function("document.getElementById('similarity-result').textContent !== ''")
+    assert page.inner_text("#similarity-result") == "cos(king, queen) = 0.7071"
+    page.fill("#axes-x0", "man")
+    page.fill("#axes-x1", "woman")
+    page.click("#axes-form button:not([type=button])")
+    page.wait_for_selector("#axes-off:not([hidden])")
+    assert page.evaluate("document.getElementById('plot').layout.xaxis.title.text") == (
+        "man → woman"
+    )
+    page.click("#axes-off")
+    assert page.evaluate("document.getElementById('plot').layout.xaxis.title.text") == ""
+
+
+def test_bad_queries_show_the_error_message(page):
+    page.fill("#search-word", "kng")
+    page.click("#search-form button")
+    error = page.locator("#error")
+    error.wait_for(state="visible")
+    assert "unknown word 'kng'" in error.inner_text()
+    assert "Did you mean (for kng): king?" in error.inner_text()
+    page.fill("#odd-words", "breakfast")
+    page.click("#odd-form button")
+    page.wait_for_function("document.getElementById('error').textContent.includes('words')")
+    assert "bad query: words: List should have at least 2 items" in error.inner_text()
+    page.fill("#search-word", "king")
+    page.click("#search-form button")
+    error.wait_for(state="hidden")  # a good query clears the message
+
+
+def test_switching_to_3d(page):
+    page.select_option("#dims", "3")
+    page.wait_for_function("document.getElementById('plot').data[0].type === 'scatter3d'")
+    assert len(plotted(page, 0, "z")) == 200
+    assert "PCA 3-D" in page.inner_text("#status")
