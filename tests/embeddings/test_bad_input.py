@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from seqlab.checks import check_int, check_number
 import seqlab.embeddings.training as training
+from seqlab.checks import check_int, check_number
 from seqlab.cli.main import main
 from seqlab.embeddings import KeyedVectors
 from seqlab.embeddings.fasttext import FastText, FastTextKeyedVectors
