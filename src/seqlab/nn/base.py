@@ -13,7 +13,7 @@ only say how one layer direction runs (`_run_direction`): a hand-written BPTT
 
 import math
 import warnings
-from functools import partial
+from functools import partial, wraps
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +76,37 @@ def check_lengths(lengths, T: int, B: int) -> torch.Tensor:
             "pad the input to the longest sequence (or check batch_first)"
         )
     return lengths
+
+
+def outside_autocast(forward):
+    """Decorate a layer's or cell's ``forward`` to run in the parameters' dtype under autocast.
+
+    Inside ``torch.autocast`` the input is often the bfloat16/float16 output of a linear layer
+    or an embedding; the hand-written BPTT runs in the parameters' precision (as autocast runs
+    precision-sensitive ops in float32), so floating inputs and states are cast to it and the
+    recurrence runs with autocast off. Outside autocast nothing changes.
+    """
+
+    @wraps(forward)
+    def run(self, input, hx=None, *args, **kwargs):
+        weight = next(self.parameters())
+        if not torch.is_autocast_enabled(weight.device.type):
+            return forward(self, input, hx, *args, **kwargs)
+        with torch.autocast(weight.device.type, enabled=False):
+            cast = partial(_to_dtype, dtype=weight.dtype)
+            return forward(self, cast(input), cast(hx), *args, **kwargs)
+
+    return run
+
+
+def _to_dtype(value, dtype: torch.dtype):
+    if isinstance(value, PackedSequence):  # a tuple too: check it first
+        return value._replace(data=_to_dtype(value.data, dtype))
+    if isinstance(value, tuple | list):
+        return type(value)(_to_dtype(v, dtype) for v in value)
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.to(dtype)
+    return value
 
 
 class SelectableImpl:
@@ -235,6 +266,7 @@ class RNNBase(SelectableImpl, nn.Module):
         """Run one layer direction: returns (y (T, B, H), final states tuple, gates dict)."""
         raise NotImplementedError
 
+    @outside_autocast
     def forward(self, input, hx=None, lengths=None, return_gates=False, keep_state_grads=None):
         # --- the caller's layout -> a time-major batch x (T, B, I) ---
         weight = self.weight_ih_l0

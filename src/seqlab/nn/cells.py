@@ -10,7 +10,7 @@ import math
 import torch
 from torch import nn
 
-from seqlab.nn.base import RNNInputError, SelectableImpl, check_tensor
+from seqlab.nn.base import RNNInputError, SelectableImpl, check_tensor, outside_autocast
 from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
@@ -126,6 +126,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, device, dtype, impl=impl)
 
+    @outside_autocast
     def forward(self, input, hx=None):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
@@ -148,6 +149,7 @@ class LSTMCell(RNNCellBase):
 
     gate_layout = LSTM_GATES
 
+    @outside_autocast
     def forward(self, input, hx=None):
         x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
@@ -169,6 +171,7 @@ class GRUCell(RNNCellBase):
 
     gate_layout = GRU_GATES
 
+    @outside_autocast
     def forward(self, input, hx=None):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
