@@ -511,3 +511,23 @@ def test_a_broken_checkpoint_is_found_before_the_corpus_is_read(corpus, tmp_path
     )
     assert_clean_error(result, r"run\.ckpt: this training checkpoint has no JSON sidecar")
     assert not read
+
+
+def test_fasttext_model_with_nan_ngrams_or_missing_arrays(tmp_path):
+    path = tmp_path / "ft.safetensors"
+    grams = np.ones((2, 2), np.float32)
+    grams[1, 0] = np.nan
+    model = FastTextKeyedVectors(
+        ["a", "b"], np.eye(2, dtype=np.float32), None, grams, np.array([3, 7]), check_finite=False
+    )
+    model.save(path)
+    with pytest.raises(
+        EmbeddingFormatError, match=r"ft\.safetensors: the vector of n-gram bucket 7"
+    ):
+        FastTextKeyedVectors.load(path)
+    assert FastTextKeyedVectors.load(path, check_finite=False).ngram_buckets.tolist() == [3, 7]
+    arrays, meta = load_arrays(path)
+    del arrays["ngram_buckets"]
+    save_arrays(path, arrays, meta)
+    with pytest.raises(EmbeddingFormatError, match=r"this fastText model lacks ngram_buckets"):
+        FastTextKeyedVectors.load(path)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.checks import check_int
-from seqlab.embeddings.formats import EmbeddingFormatError
+from seqlab.embeddings.formats import EmbeddingFormatError, check_vectors_finite
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import Corpus
 from seqlab.embeddings.word2vec import Word2Vec
@@ -121,8 +121,9 @@ class FastTextKeyedVectors(KeyedVectors):
         minn: int = 3,
         maxn: int = 6,
         bucket: int = 2_000_000,
+        check_finite: bool = True,
     ) -> None:
-        super().__init__(words, vectors, counts)
+        super().__init__(words, vectors, counts, check_finite=check_finite)
         d = self.vector_size
         self.ngram_vectors = np.asarray(
             ngram_vectors if ngram_vectors is not None else np.zeros((0, d)), np.float32
@@ -136,6 +137,9 @@ class FastTextKeyedVectors(KeyedVectors):
                 f"({len(self.ngram_buckets)}, {d}): one row per bucket id"
             )
         self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
+        if check_finite:
+            buckets = self.ngram_buckets
+            check_vectors_finite(lambda i: f"n-gram bucket {buckets[i]}", self.ngram_vectors)
 
     def _oov_vector(self, word: str) -> np.ndarray | None:
         if len(self.ngram_buckets) == 0:
@@ -170,8 +174,12 @@ class FastTextKeyedVectors(KeyedVectors):
         save_arrays(path, arrays, meta)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, format: str | None = None, **kwargs):
-        """Load a model saved by :meth:`save` in the ``"seqlab"`` format (with n-grams)."""
+    def load(cls, path: str | os.PathLike, format: str | None = None, check_finite: bool = True):
+        """Load a model saved by :meth:`save` in the ``"seqlab"`` format (with n-grams).
+
+        ``check_finite=False`` accepts word or n-gram vectors holding NaN or inf (by default the
+        first one is named in an error).
+        """
         if format not in (None, "seqlab"):
             raise EmbeddingFormatError(
                 f"{path}: FastTextKeyedVectors loads the 'seqlab' (.safetensors) format only; use "
@@ -183,14 +191,25 @@ class FastTextKeyedVectors(KeyedVectors):
                 f"{path}: no fastText n-grams in this file; load it with KeyedVectors.load, or "
                 "save the FastTextKeyedVectors with format='seqlab'"
             )
-        return cls(
-            meta["words"],
-            arrays["vectors"],
-            arrays.get("counts"),
-            arrays["ngram_vectors"],
-            arrays["ngram_buckets"],
-            **meta["fasttext"],
-        )
+        missing = {"vectors", "ngram_vectors", "ngram_buckets"} - set(arrays)
+        if missing or not isinstance(meta.get("words"), list):
+            parts = sorted(missing) + ([] if isinstance(meta.get("words"), list) else ["words"])
+            raise EmbeddingFormatError(
+                f"{path}: this fastText model lacks {', '.join(parts)}; it was not saved by "
+                "FastTextKeyedVectors.save or is damaged: save the model again"
+            )
+        try:
+            return cls(
+                meta["words"],
+                arrays["vectors"],
+                arrays.get("counts"),
+                arrays["ngram_vectors"],
+                arrays["ngram_buckets"],
+                check_finite=check_finite,
+                **meta["fasttext"],
+            )
+        except ValueError as e:  # NaN rows, shapes: name the file they came from
+            raise EmbeddingFormatError(f"{path}: {e}") from None
 
 
 class FastText(Word2Vec):

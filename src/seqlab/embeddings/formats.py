@@ -24,7 +24,7 @@ import mmap
 import os
 import struct
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -96,13 +96,16 @@ def read_vectors(
     return words, vectors, counts
 
 
-def check_vectors_finite(words: Sequence[str], vectors: np.ndarray, where: str = "") -> None:
+def check_vectors_finite(
+    words: Sequence[str] | Callable[[int], str], vectors: np.ndarray, where: str = ""
+) -> None:
     """Raise :class:`EmbeddingFormatError` naming the first word whose vector holds NaN or inf.
 
     A NaN vector has NaN cosine with everything, so the word would vanish from every answer
     without a word of warning. Memory stays O(n): rows are summed in float64 (finite float32
     values cannot overflow it), and a NaN or inf anywhere in a row makes its sum non-finite.
-    ``where`` prefixes the message (the file name).
+    ``words`` may also be a function naming row ``i`` (fastText's n-gram buckets); ``where``
+    prefixes the message (the file name).
 
     Examples
     --------
@@ -118,7 +121,8 @@ def check_vectors_finite(words: Sequence[str], vectors: np.ndarray, where: str =
     row = int(bad[0])
     others = f"; {len(bad) - 1:,} more rows too" if len(bad) > 1 else ""
     raise EmbeddingFormatError(
-        f"{where}the vector of {words[row]!r} (row {row + 1}) holds NaN or inf "
+        f"{where}the vector of {name(row) if callable(name := words) else repr(name[row])} "
+        f"(row {row + 1}) holds NaN or inf "
         f"({_show_bad(vectors[row])}){others}. Such a word would silently drop out of "
         "every query. The vectors come from a run that diverged or a broken export: retrain "
         "with a lower learning rate, or re-export them. From Python, check_finite=False loads "
