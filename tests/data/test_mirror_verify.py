@@ -143,3 +143,15 @@ def test_real_mirror_passes_verification(on_mirror, cache):
     for name in ("ptb", "google_analogy", "names"):
         data.fetch(name)
     assert len(json.loads((cache / "verified.json").read_text())) == 3 + 1 + 18
+
+
+def test_an_unwritable_cache_is_said_before_downloading(monkeypatch, tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    monkeypatch.setenv("SEQLAB_CACHE", str(blocker / "cache"))  # a path under a regular file
+    monkeypatch.delenv("SEQLAB_DATA", raising=False)
+    downloads = []
+    monkeypatch.setattr(fetch_module, "fetch_remote", lambda *a, **k: downloads.append(a))
+    with pytest.raises(DatasetNotFoundError, match=r"cannot be stored in the cache.*SEQLAB_CACHE"):
+        data.fetch("ptb")
+    assert not downloads

@@ -24,6 +24,7 @@ from seqlab.data.download import fetch_remote
 from seqlab.data.errors import DatasetError, DatasetNotFoundError
 from seqlab.data.spec import DatasetSpec
 from seqlab.data.verify import mirror_problem, verify_files
+from seqlab.io import check_writable
 
 
 def mirror_root() -> Path | None:
@@ -144,6 +145,14 @@ def _fix(name: str, folder: Path, command: str = "") -> str:
 
 def _obtain(name: str, spec: DatasetSpec, progress: bool) -> Path:
     """Build or download ``name`` into the cache (it is not local)."""
+    try:
+        check_writable(cache_dir(name), folder=True)
+    except OSError as e:
+        raise DatasetNotFoundError(
+            f"dataset {name!r} is not local and cannot be stored in the cache: {e}. Set "
+            "SEQLAB_CACHE to a folder you can write to, or SEQLAB_DATA to a mirror that holds "
+            f"{name}/"
+        ) from None
     if spec.derived_from is not None:
         return _build_derived(name, spec, progress)
     if not spec.remote:
