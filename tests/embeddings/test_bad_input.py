@@ -531,3 +531,23 @@ def test_fasttext_model_with_nan_ngrams_or_missing_arrays(tmp_path):
     save_arrays(path, arrays, meta)
     with pytest.raises(EmbeddingFormatError, match=r"this fastText model lacks ngram_buckets"):
         FastTextKeyedVectors.load(path)
+
+
+def test_duplicate_words_in_a_file_name_the_file(tmp_path):
+    path = tmp_path / "dup.txt"
+    path.write_text("3 2\na 1 0\nb 0 1\na 1 1\n", encoding="utf-8")
+    assert_clean_error(invoke("embed", "nearest", path, "a"), r"dup\.txt: duplicate words \['a'\]")
+
+
+def test_a_query_with_nothing_to_rank_says_so(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("1 2\na 1 2\n", encoding="utf-8")
+    result = invoke("embed", "nearest", path, "a")
+    assert result.exit_code == 0
+    assert "no other word to rank" in result.output
+
+
+def test_plot_warns_when_the_suffix_is_not_png(vectors, tmp_path):
+    result = invoke("embed", "plot", vectors, "w1", "w2", "--out", tmp_path / "p.txt")
+    assert result.exit_code == 0, result.output
+    assert "is written as a PNG image whatever its suffix" in result.output

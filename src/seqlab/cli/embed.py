@@ -48,6 +48,8 @@ class _friendly_errors:
 
 
 def _print_ranked(rows) -> None:
+    if not rows:
+        click.echo("      (no other word to rank: the vectors hold no other word in range)")
     for rank, (word, score) in enumerate(rows, start=1):
         click.echo(f"{rank:>4}  {score:8.4f}  {word}")
 
@@ -304,6 +306,8 @@ def plot(vectors, words, out, neighbours, method, analogies, title, fmt) -> None
     from seqlab.embeddings.plot import plot_words
 
     writable(out)
+    if not out.lower().endswith(".png"):
+        click.echo(f"warning: {out} is written as a PNG image whatever its suffix", err=True)
     kv = _load(vectors, fmt)
     with _friendly_errors():
         quads = [tuple(a.split()) for a in analogies]

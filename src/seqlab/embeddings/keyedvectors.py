@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqlab.embeddings.formats import check_vectors_finite, read_vectors, write_vectors
+from seqlab.embeddings.formats import (
+    EmbeddingFormatError,
+    check_vectors_finite,
+    read_vectors,
+    write_vectors,
+)
 
 if TYPE_CHECKING:
     from seqlab.embeddings.evaluate import AnalogyResult, PairsResult
@@ -476,7 +481,10 @@ class KeyedVectors:
         words, vectors, counts = read_vectors(
             path, format, mmap=mmap, limit=limit, errors=errors, check_finite=check_finite
         )
-        return cls(words, vectors, counts, check_finite=False)  # checked while reading
+        try:
+            return cls(words, vectors, counts, check_finite=False)  # checked while reading
+        except ValueError as e:  # duplicate words: name the file they came from
+            raise EmbeddingFormatError(f"{path}: {e}") from None
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

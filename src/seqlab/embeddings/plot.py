@@ -71,7 +71,9 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarr
         from sklearn.manifold import TSNE  # scikit-learn takes seconds to import: t-SNE only
 
         if len(x) < 3:
-            raise ValueError("t-SNE needs at least 3 words; use method='pca' for fewer")
+            raise ValueError(
+                "t-SNE needs at least 3 words; use method='pca' (--method pca) for fewer"
+            )
         tsne = TSNE(
             n_components=2, perplexity=min(30.0, len(x) - 1.0), init="pca", random_state=seed
         )
