@@ -190,3 +190,43 @@ def test_the_vectors_file_is_never_written(kv, vectors_file, tmp_path):
 
 def _sha(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_projection_answers_202_with_progress_while_computing(kv):
+    app = create_app(kv, top=60, allowed_hosts=("127.0.0.1",))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        first = client.get("/api/projection", params={"method": "tsne", "dims": 2})
+        assert first.status_code == 202  # t-SNE of 60 words takes far longer than one request
+        body = first.json()
+        assert body["state"] in ("queued", "computing") and body["message"]
+        assert body["elapsed"] >= 0
+        assert app.state.jobs.wait("tsne", 2).state == "ready"
+        ready = client.get("/api/projection", params={"method": "tsne", "dims": 2}).json()
+        assert ready["state"] == "ready" and len(ready["x"]) == 60 and not ready["cached"]
+
+
+def test_fasttext_vectors_answer_for_unseen_words(tmp_path):
+    from seqlab.embeddings import FastTextKeyedVectors
+    from seqlab.embeddings.fasttext import ngram_buckets
+    from seqlab.explore.server import load_vectors
+
+    words = ["walking", "talking", "한국어", "other"]
+    rng = np.random.default_rng(0)
+    buckets = np.unique(np.concatenate([ngram_buckets(w, 3, 6, 2_000_000) for w in words]))
+    model = FastTextKeyedVectors(
+        words,
+        rng.normal(size=(4, 8)).astype(np.float32),
+        ngram_vectors=rng.normal(size=(len(buckets), 8)).astype(np.float32),
+        ngram_buckets=buckets,
+        bucket=2_000_000,
+    )
+    path = tmp_path / "ft.safetensors"
+    model.save(path)
+    kv = load_vectors(path)
+    assert isinstance(kv, FastTextKeyedVectors)
+    app = create_app(kv, name="ft", top=4, allowed_hosts=("127.0.0.1",))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.get("/api/info").json()["out_of_vocabulary"] is True
+        unseen = client.get("/api/neighbors", params={"word": "walked", "topn": 2})
+        assert unseen.status_code == 200 and len(unseen.json()["neighbors"]) == 2
+        assert client.get("/api/neighbors", params={"word": "zq"}).status_code == 404

@@ -1,0 +1,207 @@
+"""``seqlab explore``: query latency at the running server, and how soon the page is usable.
+
+1. Query latency: ``seqlab explore`` runs as its own process on 200,000 x 300 random vectors; an
+   HTTP client (httpx2, one keep-alive connection) sends nearest-word queries (topn 10) and
+   analogies (3CosAdd and 3CosMul, topn 10) one after another and times each round trip.
+   Median and p95 per kind; the goal is a median of at most 20 ms.
+   Peer: gensim 4.4's ``most_similar`` / ``most_similar_cosmul`` in-process on the same vectors
+   and the same queries, interleaved query by query with the HTTP ones. ``ratio`` = seqlab's
+   speed / gensim's (median time of gensim / median time of seqlab): seqlab pays for HTTP and
+   JSON, gensim for nothing but the computation.
+2. Page interactive time: the plotted 5,000 words' PCA is cached, then headless Chromium
+   (Playwright, the system's /usr/bin/chromium) loads the page: the time from navigation to
+   the first usable map (the page records ``performance.now()`` then). A cold load (new browser
+   profile: plotly.js fetched and compiled) and a reload (plotly.js from the browser cache);
+   median of ``--page-loads`` each. Goal: at most 2 s.
+
+Run it alone on the machine (under the CPU lock when others share it)::
+
+    flock /tmp/seqlab-cpu.lock .venv/bin/python benchmarks/explore.py --json explore.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+import numpy as np
+from gensim.models import KeyedVectors as GensimKV
+
+from seqlab.embeddings import KeyedVectors
+
+
+def percentiles(times_s: list[float]) -> dict:
+    ms = np.asarray(times_s) * 1000
+    return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95))}
+
+
+def start_server(path: Path, top: int, cache: Path) -> tuple[subprocess.Popen, str]:
+    """``seqlab explore PATH`` as a separate process; returns it and its URL."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from seqlab.cli.main import main; main()",
+            "explore",
+            str(path),
+            "--top",
+            str(top),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SEQLAB_CACHE": str(cache)},
+    )
+    for line in process.stdout:
+        if line.startswith("seqlab explore: "):
+            return process, line.split()[2]
+    raise RuntimeError(f"seqlab explore exited with status {process.wait()}")
+
+
+def bench_queries(args, url: str, kv: KeyedVectors) -> list[dict]:
+    gensim_kv = GensimKV(kv.vector_size)
+    gensim_kv.add_vectors(kv.index_to_key, kv.vectors)
+    gensim_kv.fill_norms()
+    rng = np.random.default_rng(1)
+    words = kv.index_to_key
+    picks = rng.permutation(len(words))[: 3 * args.queries].reshape(-1, 3)  # distinct words
+    kinds = {
+        "nearest": (
+            lambda p: ("/api/neighbors", {"word": words[p[0]], "topn": 10}),
+            lambda p: gensim_kv.most_similar(words[p[0]], topn=10),
+        ),
+        "analogy 3CosAdd": (
+            lambda p: ("/api/analogy", _triple(words, p, "3cosadd")),
+            lambda p: gensim_kv.most_similar(
+                positive=[words[p[0]], words[p[2]]], negative=[words[p[1]]], topn=10
+            ),
+        ),
+        "analogy 3CosMul": (
+            lambda p: ("/api/analogy", _triple(words, p, "3cosmul")),
+            lambda p: gensim_kv.most_similar_cosmul(
+                positive=[words[p[0]], words[p[2]]], negative=[words[p[1]]], topn=10
+            ),
+        ),
+    }
+    results = []
+    with httpx2.Client(base_url=url, timeout=60) as client:
+        for name, (request, peer) in kinds.items():
+            for p in picks[:5]:  # warm-up: connection, caches
+                path, params = request(p)
+                client.get(path, params=params).raise_for_status()
+                peer(p)
+            ours, theirs, same = [], [], 0
+            for p in picks:
+                path, params = request(p)
+                start = time.perf_counter()
+                response = client.get(path, params=params)
+                ours.append(time.perf_counter() - start)
+                response.raise_for_status()
+                start = time.perf_counter()
+                expected = peer(p)
+                theirs.append(time.perf_counter() - start)
+                body = response.json()
+                got = body["neighbors"] if "neighbors" in body else body["results"]
+                same += [r["word"] for r in got] == [w for w, _ in expected]
+            row = {
+                "task": f"{name} ({len(words):,} x {kv.vector_size}, topn 10, {len(picks)} each)",
+                "seqlab_http": percentiles(ours),
+                "gensim_in_process": percentiles(theirs),
+                "identical_answers": f"{same}/{len(picks)}",
+            }
+            row["ratio"] = row["gensim_in_process"]["median_ms"] / row["seqlab_http"]["median_ms"]
+            results.append(row)
+    return results
+
+
+def bench_page(args, url: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    def ready_ms(page) -> float:
+        page.wait_for_selector("body[data-ready]", timeout=120_000)
+        return float(page.get_attribute("body", "data-ready"))
+
+    cold, warm = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, headless=True)
+        for _ in range(args.page_loads):
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.goto(url)
+            cold.append(ready_ms(page))
+            page.reload()
+            warm.append(ready_ms(page))
+            points = page.evaluate("document.getElementById('plot').data[0].x.length")
+            context.close()
+        browser.close()
+    return {
+        "task": f"page interactive, {points:,} points, cached PCA",
+        "cold_median_ms": float(np.median(cold)),
+        "reload_median_ms": float(np.median(warm)),
+        "cold_ms": cold,
+        "reload_ms": warm,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--words", type=int, default=200_000)
+    parser.add_argument("--dim", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=300, help="queries of each kind")
+    parser.add_argument("--top", type=int, default=5000, help="words on the map")
+    parser.add_argument("--page-loads", type=int, default=5)
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(args.words)]
+    kv = KeyedVectors(words, rng.normal(size=(args.words, args.dim)).astype(np.float32))
+    with tempfile.TemporaryDirectory(prefix="seqlab-explore-bench.") as tmp:
+        path = Path(tmp) / "vectors.safetensors"
+        kv.save(path)
+        process, url = start_server(path, args.top, Path(tmp) / "cache")
+        try:
+            while httpx2.get(url + "api/projection", timeout=600).status_code != 200:
+                time.sleep(0.2)  # the map is computed (and cached) before the page is timed
+            queries = bench_queries(args, url, kv)
+            page = bench_page(args, url) if os.path.isfile(args.chromium) else None
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    for row in queries:
+        ours, theirs = row["seqlab_http"], row["gensim_in_process"]
+        print(
+            f"{row['task']}: seqlab over HTTP median {ours['median_ms']:.2f} ms "
+            f"(p95 {ours['p95_ms']:.2f}); gensim in-process median {theirs['median_ms']:.2f} ms "
+            f"(p95 {theirs['p95_ms']:.2f}); ratio {row['ratio']:.2f}; "
+            f"same answers {row['identical_answers']}"
+        )
+    if page is None:
+        print(f"page interactive time: skipped (no Chromium at {args.chromium})")
+    else:
+        print(
+            f"{page['task']}: cold load median {page['cold_median_ms']:.0f} ms, "
+            f"reload median {page['reload_median_ms']:.0f} ms ({args.page_loads} loads each)"
+        )
+    if args.json:
+        settings = {k: v for k, v in vars(args).items() if k != "json"}
+        args.json.write_text(
+            json.dumps({"settings": settings, "queries": queries, "page": page}, indent=1) + "\n"
+        )
+
+
+def _triple(words: list[str], p: np.ndarray, method: str) -> dict:
+    return {"a": words[p[0]], "b": words[p[1]], "c": words[p[2]], "method": method, "topn": 10}
+
+
+if __name__ == "__main__":
+    main()
