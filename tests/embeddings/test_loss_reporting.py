@@ -149,3 +149,19 @@ def test_a_bad_negative_table_is_refused(table, message):
     model.build(bursty_corpus(documents=5))
     with pytest.raises(ValueError, match=message):
         model.negative_table = table
+
+
+def test_the_pytorch_trainer_reports_the_same_two_figures():
+    from seqlab.embeddings.torch_trainers import TorchWord2Vec
+
+    text = bursty_corpus(documents=40)
+    model = TorchWord2Vec(
+        vector_size=8, window=3, min_count=1, epochs=2, sample=0, batch_size=64, device="cpu"
+    )
+    model.train(text, progress=False)
+    assert len(model.loss_history) == len(model.online_loss_history) == 2
+    before = {k: v.clone() for k, v in model.weights.items()}
+    assert model.evaluate_loss(text) == model.evaluate_loss(text)
+    assert model.evaluate_loss(text) == pytest.approx(model.loss_history[-1])
+    for name, tensor in model.weights.items():
+        assert tensor.equal(before[name])

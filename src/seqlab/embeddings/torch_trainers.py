@@ -20,15 +20,19 @@ the epochs, and refuses CPU-only arguments (``workers``, ``hs``...) with
   and its n-gram rows.
 - GloVe: a minibatch is ``B`` nonzero entries ``X_ij`` in a fresh random order every epoch.
 
-How the parameters are updated: no autograd and no optimizer
-object. Each step computes the gradients by hand, from the same formulas as the CPU kernels,
-and applies them with ``Tensor.index_add_`` to the touched rows only: sparse SGD with
-word2vec's linearly decaying learning rate, and for GloVe sparse AdaGrad (squared-gradient
-sums kept per coordinate, as glove.c). The steps aimed at a row that occurs several times in a
-batch are averaged (:func:`add_mean`), not summed: they are all computed from the same pre-step
-values, and summing them made frequent words diverge on text8. That is the price of batching;
-it keeps every step one gather, a few dense products and one scatter per matrix, which is what
-a GPU is fast at.
+How the parameters are updated: no autograd and no optimizer object. Each step computes the
+gradients by hand and applies them with ``Tensor.index_add_`` to the touched rows only: sparse
+SGD with word2vec's linearly decaying learning rate, and for GloVe sparse AdaGrad
+(squared-gradient sums kept per coordinate, as glove.c). Where the hand-written step is not
+plain gradient descent, it says so: CBOW gives every context word the whole gradient of their
+mean (as word2vec.c), and the steps aimed at a row that occurs several times in a batch are
+averaged (:func:`add_mean`), not summed: they are all computed from the same pre-step values,
+and summing them made frequent words diverge on text8. That is the price of batching; it keeps
+every step one gather, a few dense products and one scatter per matrix, which is what a GPU is
+fast at. One difference from the CPU fastText kernels (and fastText): a word's n-gram rows
+share the gradient of their mean (each takes ``1 / rows`` of it, the true gradient) where
+fastText adds the whole step to every row. The steps are public (``TorchWord2Vec.step`` on a
+:class:`Batch`, ``TorchGloVe.step`` on entries), and the tests check them against autograd.
 
 ``device=None`` picks CUDA when available. Tests run these trainers on the CPU with tiny data;
 on the CPU the numba trainers are the faster choice.
@@ -39,6 +43,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -52,6 +57,7 @@ from seqlab.embeddings.training import (
     Corpus,
     check_loss,
     load_checkpoint,
+    loss_sample,
     prepare_corpus,
     progress_bar,
     save_checkpoint,
@@ -127,6 +133,42 @@ def _generator(device: torch.device, seed: int, epoch: int) -> torch.Generator:
     return g
 
 
+#: The generator stream of loss evaluations (epochs use streams 0, 1, ...).
+_EVALUATION_STREAM = 2**32 - 1
+
+
+def _sentence_of_each_token(corpus: Corpus, device: torch.device) -> torch.Tensor:
+    """(n,) the sentence number of every token: windows never cross a sentence."""
+    return torch.repeat_interleave(
+        torch.arange(len(corpus.starts), device=device),
+        torch.from_numpy(corpus.ends - corpus.starts).to(device),
+    )
+
+
+@dataclass
+class Batch:
+    """The examples of one word2vec step: ``B`` centre words and their context windows.
+
+    Attributes
+    ----------
+    centre : torch.Tensor, (B,) int64
+        Centre word ids.
+    context : torch.Tensor, (B, 2W) int64
+        Word ids at the ``2 * window`` positions around each centre (any id where not valid).
+    valid : torch.Tensor, (B, 2W) bool
+        Which of them are context words (inside the shrunk window and the sentence).
+    negatives : torch.Tensor, (P, K) int64
+        ``K`` noise words per example. Skip-gram: one example per valid (centre, position),
+        in row-major order, the centre's input vector predicting the context word. CBOW: one
+        per centre with a valid position, the mean of its context words predicting it.
+    """
+
+    centre: torch.Tensor
+    context: torch.Tensor
+    valid: torch.Tensor
+    negatives: torch.Tensor
+
+
 class TorchWord2Vec(Word2Vec):
     """word2vec with negative sampling on a PyTorch device: a :class:`Word2Vec` whose epochs
     run as batched tensor steps.
@@ -149,8 +191,9 @@ class TorchWord2Vec(Word2Vec):
     ----------
     wv : KeyedVectors
         The trained vectors (input vectors, as word2vec saves).
-    loss_history : list[float]
-        Mean negative-sampling loss per (input, target) example of each epoch.
+    loss_history, online_loss_history : list[float]
+        Mean negative-sampling loss per (input, target) example at the end of each epoch on a
+        fixed sample of the corpus, and over the epoch's steps (as :class:`Word2Vec`).
 
     Examples
     --------
@@ -185,20 +228,10 @@ class TorchWord2Vec(Word2Vec):
         return {**super().hyperparameters(), "batch_size": self.batch_size}
 
     # ------------------------------------------------------------------ training
-    def train(
-        self,
-        corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus,
-        checkpoint: str | os.PathLike | None = None,
-        progress: bool = True,
-        callbacks: Sequence[Callable[[Word2Vec, int, float], None]] = (),
-    ) -> KeyedVectors:
-        """Train on ``corpus`` (path, token lists or prepared Corpus); return the vectors.
-
-        As :meth:`Word2Vec.train`: ``checkpoint`` is saved after every epoch (safetensors +
-        JSON, atomic) and an existing one is resumed; ``callbacks`` run after every epoch.
-        Raises ``EmptyCorpusError`` for an empty corpus or one that ``min_count`` empties, and
-        ``TrainingDivergedError`` (naming ``alpha``) when the loss turns NaN.
-        """
+    def build(self, corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus) -> Corpus:
+        """Prepare ``corpus``, the row layout, sampling tables and fresh weights on the device,
+        without training; return the prepared corpus. :meth:`train` on it then starts from
+        this state (see :meth:`Word2Vec.build`), and :meth:`step` can be called on it."""
         if not isinstance(corpus, Corpus):
             corpus = prepare_corpus(corpus, self.min_count, self.max_vocab)
         dev, d = self.device, self.vector_size
@@ -218,34 +251,77 @@ class TorchWord2Vec(Word2Vec):
 
         rng = np.random.default_rng(self.seed)
         counts = corpus.vocab.counts
-        keep = torch.from_numpy(subsample_thresholds(counts, self.sample) / 2**32).to(dev)
-        neg_table = torch.from_numpy(negative_table(counts, self.ns_exponent, rng)).to(dev).long()
+        self._keep_t = torch.from_numpy(subsample_thresholds(counts, self.sample) / 2**32).to(dev)
+        self._neg_t = torch.from_numpy(negative_table(counts, self.ns_exponent, rng)).to(dev).long()
         # word2vec's initialisation: input rows uniform in [-0.5, 0.5) / d, output rows zero.
-        syn0 = torch.from_numpy((rng.random((n_rows + 1, d), np.float32) - 0.5) / d).to(dev)
-        syn0[n_rows] = 0  # the padding row
-        syn1 = torch.zeros((V, d), dtype=torch.float32, device=dev)
+        self._syn0_t = torch.from_numpy((rng.random((n_rows + 1, d), np.float32) - 0.5) / d).to(dev)
+        self._syn0_t[n_rows] = 0  # the padding row
+        self._syn1_t = torch.zeros((V, d), dtype=torch.float32, device=dev)
+        self._vocab = corpus.vocab
+        self.loss_history, self.online_loss_history, self.train_seconds = [], [], 0.0
+        self._built_for = corpus
+        return corpus
 
+    @property
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The float32 tensors training updates in place (views, on the device), after
+        :meth:`build` or :meth:`train`: ``"syn0"`` (R, d) input rows (word2vec: R = V;
+        fastText: also the n-gram rows) and ``"syn1neg"`` (V, d) output vectors."""
+        self._require_built()
+        return {"syn0": self._syn0_t[:-1], "syn1neg": self._syn1_t}
+
+    @property
+    def negative_table(self) -> torch.Tensor:
+        """(T,) word ids, each in proportion to ``count ** ns_exponent``; every noise word is
+        an entry drawn at random (on the device)."""
+        self._require_built()
+        return self._neg_t
+
+    def _require_built(self) -> None:
+        if not hasattr(self, "_syn0_t"):
+            raise RuntimeError(f"{type(self).__name__} has no weights yet: call build() or train()")
+
+    def train(
+        self,
+        corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus,
+        checkpoint: str | os.PathLike | None = None,
+        progress: bool = True,
+        callbacks: Sequence[Callable[[Word2Vec, int, float], None]] = (),
+    ) -> KeyedVectors:
+        """Train on ``corpus`` (path, token lists or prepared Corpus); return the vectors.
+
+        As :meth:`Word2Vec.train`: ``checkpoint`` is saved after every epoch (safetensors +
+        JSON, atomic) and an existing one is resumed; ``callbacks`` run after every epoch;
+        ``loss_history`` is the model's loss on a fixed sample of the corpus at the end of each
+        epoch and ``online_loss_history`` the mean over the epoch's steps. Raises
+        ``EmptyCorpusError`` for an empty corpus or one that ``min_count`` empties, and
+        ``TrainingDivergedError`` (naming ``alpha``) when the loss turns NaN.
+        """
+        if not isinstance(corpus, Corpus):
+            corpus = prepare_corpus(corpus, self.min_count, self.max_vocab)
+        if self._built_for is not corpus:
+            self.build(corpus)
+        self._built_for = None
+        dev = self.device
         expect = {
             "model": type(self).__name__,
             "corpus": corpus.fingerprint,
             "hyperparameters": self.hyperparameters(),
         }
         first_epoch = 0
-        self.loss_history, self.train_seconds = [], 0.0
         stored = load_checkpoint(checkpoint, expect) if checkpoint is not None else None
         if stored is not None:
             arrays, meta = stored
-            syn0 = torch.from_numpy(arrays["syn0"]).to(dev)
-            syn1 = torch.from_numpy(arrays["syn1"]).to(dev)
+            self._syn0_t = torch.from_numpy(arrays["syn0"]).to(dev)
+            self._syn1_t = torch.from_numpy(arrays["syn1"]).to(dev)
             self.loss_history = list(meta["loss_history"])
+            self.online_loss_history = list(meta.get("online_loss_history", []))
             first_epoch = int(meta["epochs_done"])
+        syn0, syn1 = self._syn0_t, self._syn1_t
+        sample = loss_sample(corpus)
 
         ids = torch.from_numpy(corpus.ids).to(dev).long()
-        # Sentence number of every token: windows never cross a sentence.
-        sentence = torch.repeat_interleave(
-            torch.arange(len(corpus.starts), device=dev),
-            torch.from_numpy(corpus.ends - corpus.starts).to(dev),
-        )
+        sentence = _sentence_of_each_token(corpus, dev)
         n = len(ids)
         bar = progress_bar(
             self.epochs * n, first_epoch * n, f"{type(self).__name__} {self.algo}", "w", progress
@@ -254,7 +330,7 @@ class TorchWord2Vec(Word2Vec):
             for epoch in range(first_epoch, self.epochs):
                 started = time.perf_counter()
                 g = _generator(dev, self.seed, epoch)
-                kept = torch.rand(n, generator=g, device=dev) < keep[ids]  # subsampling
+                kept = torch.rand(n, generator=g, device=dev) < self._keep_t[ids]  # subsampling
                 words, sents = ids[kept], sentence[kept]
                 loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
                 examples = 0
@@ -263,29 +339,53 @@ class TorchWord2Vec(Word2Vec):
                     b = min(m, a + self.batch_size)
                     done = (epoch * n + a * n / max(m, 1)) / (self.epochs * n)
                     lr = self.alpha - (self.alpha - self.min_alpha) * done
-                    batch_loss, batch_examples = self._step(
-                        words, sents, a, b, syn0, syn1, neg_table, lr, g
-                    )
+                    batch = self._sample(words, sents, a, b, g)
+                    batch_loss, batch_examples = self.step(batch, lr)
                     loss_sum += batch_loss
                     examples += batch_examples
                     bar.update(round((b - a) * n / max(m, 1)))
-                loss = check_loss(float(loss_sum), examples, self.alpha, f"epoch {epoch + 1}")
+                where = f"epoch {epoch + 1}"
+                online = check_loss(float(loss_sum), examples, self.alpha, where)
+                loss = check_loss(*self._frozen_loss(sample), self.alpha, where)
                 bar.set_postfix(loss=f"{loss:.4f}")
-                self.loss_history.append(float(loss))
+                self.loss_history.append(loss)
+                self.online_loss_history.append(online)
                 self.train_seconds += time.perf_counter() - started
                 if checkpoint is not None:
                     arrays = {"syn0": syn0.cpu().numpy(), "syn1": syn1.cpu().numpy()}
-                    meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
+                    meta = {
+                        **expect,
+                        "epochs_done": epoch + 1,
+                        "loss_history": self.loss_history,
+                        "online_loss_history": self.online_loss_history,
+                    }
                     save_checkpoint(checkpoint, arrays, meta)
                 for callback in callbacks:
                     callback(self, epoch + 1, loss)
         # (n_rows, d) input rows back on the host: the base class turns them into word vectors.
-        self._syn0 = syn0[:n_rows].cpu().numpy()
+        self._syn0 = syn0[:-1].cpu().numpy()
         self.wv = self._keyed_vectors(corpus)
         return self.wv
 
-    def _step(self, words, sents, a, b, syn0, syn1, neg_table, lr, g):
-        """One minibatch of centres ``words[a:b]``; returns ``(loss_sum, n_examples)``."""
+    def _frozen_loss(self, corpus: Corpus, seed: int = 0) -> tuple[float, int]:
+        """``(loss_sum, n_examples)`` of the current weights on ``corpus``, updating nothing;
+        the examples come from a generator fixed by ``seed`` (the same at every call)."""
+        dev = self.device
+        g = _generator(dev, seed, _EVALUATION_STREAM)
+        ids = torch.from_numpy(corpus.ids).to(dev).long()
+        kept = torch.rand(len(ids), generator=g, device=dev) < self._keep_t[ids]
+        words, sents = ids[kept], _sentence_of_each_token(corpus, dev)[kept]
+        loss_sum, examples = 0.0, 0
+        for a in range(0, len(words), self.batch_size):
+            batch = self._sample(words, sents, a, min(len(words), a + self.batch_size), g)
+            batch_loss, batch_examples = self.step(batch, None)
+            loss_sum += float(batch_loss)
+            examples += batch_examples
+        return loss_sum, examples
+
+    def _sample(self, words, sents, a, b, g) -> Batch:
+        """The examples of the centres ``words[a:b]`` (of the subsampled corpus ``words``,
+        sentence numbers ``sents``): shrunk windows within the sentence, then the noise words."""
         dev, W = words.device, self.window
         m = len(words)
         pos = torch.arange(a, b, device=dev)  # (B,)
@@ -295,32 +395,45 @@ class TorchWord2Vec(Word2Vec):
         valid = (ctx >= 0) & (ctx < m) & (offsets.abs()[None, :] <= reach[:, None])
         ctx = ctx.clamp(0, m - 1)
         valid &= sents[ctx] == sents[pos][:, None]
-        centre = words[pos]  # (B,)
+        examples = int(valid.sum()) if self.algo == "skipgram" else int(valid.any(1).sum())
+        table = self._neg_t
+        draws = torch.randint(len(table), (examples, self.negative), generator=g, device=dev)
+        return Batch(words[pos], words[ctx], valid, table[draws])
+
+    def step(self, batch: Batch, lr: float | None) -> tuple[torch.Tensor, int]:
+        """One SGD step of :attr:`weights` on ``batch``; returns ``(loss_sum, n_examples)``
+        before the step (``loss_sum`` a float64 tensor). With ``lr=None`` only the loss is
+        computed. The step is the gradient of the loss written out by hand, with two rules of
+        word2vec and of batching: CBOW adds the gradient of the context mean ``h`` to every
+        context word whole (not divided by their number, as word2vec.c does), and the steps
+        aimed at a row that occurs several times in the batch are averaged (:func:`add_mean`);
+        a noise word equal to its example's target counts neither in the loss nor the step.
+        """
+        syn0, syn1 = self._syn0_t, self._syn1_t  # (R + 1, d) with a zero padding row, (V, d)
         if self.algo == "skipgram":
-            v = self._inputs(syn0, centre)  # (B, d)
-            b_idx, c_idx = valid.nonzero(as_tuple=True)  # pairs (P,)
-            h, target = v[b_idx], words[ctx[b_idx, c_idx]]
+            v = self._inputs(syn0, batch.centre)  # (B, d)
+            b_idx, c_idx = batch.valid.nonzero(as_tuple=True)  # pairs (P,)
+            h, target = v[b_idx], batch.context[b_idx, c_idx]
         else:
-            n_ctx = valid.sum(1)
+            n_ctx = batch.valid.sum(1)
             keep = n_ctx > 0
-            ctx_words = words[ctx]  # (B, 2W)
-            vc = self._inputs(syn0, ctx_words.reshape(-1)).view(len(pos), 2 * W, -1)
-            h = (vc * valid.unsqueeze(-1)).sum(1) / n_ctx.clamp(min=1).unsqueeze(-1)  # (B, d)
-            h, target = h[keep], centre[keep]
+            vc = self._inputs(syn0, batch.context.reshape(-1)).view(*batch.context.shape, -1)
+            h = (vc * batch.valid.unsqueeze(-1)).sum(1) / n_ctx.clamp(min=1).unsqueeze(-1)
+            h, target = h[keep], batch.centre[keep]  # (P, d), (P,)
         if len(target) == 0:
-            return 0.0, 0
-        negs = neg_table[
-            torch.randint(len(neg_table), (len(target), self.negative), generator=g, device=dev)
-        ]  # (P, K)
+            return torch.zeros((), dtype=torch.float64, device=syn0.device), 0
+        negs = batch.negatives  # (P, K)
+        real = negs != target[:, None]  # (P, K): a noise word equal to the target is skipped
         u_pos, u_neg = syn1[target], syn1[negs]  # (P, d), (P, K, d)
         s_pos = (h * u_pos).sum(-1)  # (P,)
         s_neg = torch.bmm(u_neg, h.unsqueeze(-1)).squeeze(-1)  # (P, K)
-        loss = (
-            torch.nn.functional.softplus(-s_pos).sum() + torch.nn.functional.softplus(s_neg).sum()
-        )
+        softplus = torch.nn.functional.softplus
+        loss = softplus(-s_pos).sum() + (softplus(s_neg) * real).sum()
+        if lr is None:
+            return loss.double(), len(target)
         # d(-log sigma(s))/ds = sigma(s) - 1; d(-log sigma(-s))/ds = sigma(s). Times -lr: the step.
         g_pos = (1 - torch.sigmoid(s_pos)) * lr  # (P,)
-        g_neg = -torch.sigmoid(s_neg) * lr * (negs != target[:, None])  # (P, K): skip the target
+        g_neg = -torch.sigmoid(s_neg) * lr * real  # (P, K)
         grad_h = g_pos[:, None] * u_pos + (g_neg.unsqueeze(-1) * u_neg).sum(1)  # (P, d)
         out_rows = torch.cat([target, negs.reshape(-1)])  # (P + P*K,)
         out_steps = torch.cat(
@@ -329,11 +442,12 @@ class TorchWord2Vec(Word2Vec):
         add_mean(syn1, out_rows, out_steps)
         if self.algo == "skipgram":
             grad_v = torch.zeros_like(v).index_add_(0, b_idx, grad_h)  # (B, d) per centre
-            self._scatter(syn0, centre, grad_v)
+            self._scatter(syn0, batch.centre, grad_v)
         else:
             # word2vec adds the whole error of the mean to every context word.
-            grad_ctx = grad_h.unsqueeze(1).expand(-1, 2 * W, -1)[valid[keep]]  # (n_valid, d)
-            self._scatter(syn0, ctx_words[keep][valid[keep]], grad_ctx)
+            valid = batch.valid[keep]
+            grad_ctx = grad_h.unsqueeze(1).expand(-1, valid.shape[1], -1)[valid]  # (n_valid, d)
+            self._scatter(syn0, batch.context[keep][valid], grad_ctx)
         return loss.double(), len(target)
 
     def _inputs(self, syn0: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
@@ -423,7 +537,7 @@ class TorchGloVe(GloVe):
         params, first_epoch = self._resume(checkpoint, expect, initial_parameters(rng, V, d))
         p = {k: torch.from_numpy(a).to(dev) for k, a in params.items()}  # W, C, bw, bc, gW...
 
-        lr, clip = self.learning_rate, self.grad_clip
+        lr = self.learning_rate
         bar = progress_bar(self.epochs * X.nnz, first_epoch * X.nnz, "TorchGloVe", "pair", progress)
         with bar:
             for epoch in range(first_epoch, self.epochs):
@@ -434,23 +548,7 @@ class TorchGloVe(GloVe):
                 loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
                 for a in range(0, X.nnz, self.batch_size):
                     e = order[a : a + self.batch_size]
-                    i, j = i_all[e], j_all[e]
-                    w, c = p["W"][i], p["C"][j]  # (B, d)
-                    diff = (w * c).sum(1) + p["bw"][i] + p["bc"][j] - log_x[e]  # (B,)
-                    fdiff = weight[e] * diff
-                    loss_sum += 0.5 * (fdiff * diff).sum().double()
-                    fdiff = fdiff * lr
-                    # AdaGrad with glove.c's per-coordinate clipping, scattered to the rows.
-                    step_w = (fdiff[:, None] * c).clamp(-clip, clip)
-                    step_c = (fdiff[:, None] * w).clamp(-clip, clip)
-                    add_mean(p["W"], i, -step_w / p["gW"][i].sqrt())
-                    add_mean(p["C"], j, -step_c / p["gC"][j].sqrt())
-                    add_mean(p["bw"], i, -fdiff / p["gbw"][i].sqrt())
-                    add_mean(p["bc"], j, -fdiff / p["gbc"][j].sqrt())
-                    p["gW"].index_add_(0, i, step_w * step_w)
-                    p["gC"].index_add_(0, j, step_c * step_c)
-                    p["gbw"].index_add_(0, i, fdiff * fdiff)
-                    p["gbc"].index_add_(0, j, fdiff * fdiff)
+                    loss_sum += self.step(p, i_all[e], j_all[e], log_x[e], weight[e])
                     bar.update(len(e))
                 loss = check_loss(float(loss_sum), X.nnz, lr, f"epoch {epoch + 1}", "learning_rate")
                 bar.set_postfix(loss=f"{loss:.4f}")
@@ -461,3 +559,39 @@ class TorchGloVe(GloVe):
                     meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
                     save_checkpoint(checkpoint, arrays, meta)
         return (p["W"] + p["C"]).cpu().numpy()
+
+    def step(
+        self,
+        params: dict[str, torch.Tensor],
+        i: torch.Tensor,
+        j: torch.Tensor,
+        log_x: torch.Tensor,
+        weight: torch.Tensor,
+    ) -> torch.Tensor:
+        """One AdaGrad step on the entries ``X_ij`` (``i, j`` (B,) int64, ``log_x`` and
+        ``weight = f(X_ij)`` (B,) float32); returns their loss ``sum 0.5 f diff^2`` before it.
+
+        ``params`` holds ``W, C`` (V, d), ``bw, bc`` (V,) and their squared-gradient sums
+        ``gW, gC, gbw, gbc``, updated in place. The gradient is written out by hand; as in
+        glove.c each coordinate of ``learning_rate * gradient`` is clipped to ``grad_clip``
+        and divided by the root of its sum before the sum grows. The steps aimed at a row that
+        occurs several times in the batch are averaged (:func:`add_mean`); the sums add up.
+        """
+        p, lr, clip = params, self.learning_rate, self.grad_clip
+        w, c = p["W"][i], p["C"][j]  # (B, d)
+        diff = (w * c).sum(1) + p["bw"][i] + p["bc"][j] - log_x  # (B,)
+        fdiff = weight * diff
+        loss = 0.5 * (fdiff * diff).sum().double()
+        fdiff = fdiff * lr
+        # AdaGrad with glove.c's per-coordinate clipping, scattered to the rows.
+        step_w = (fdiff[:, None] * c).clamp(-clip, clip)
+        step_c = (fdiff[:, None] * w).clamp(-clip, clip)
+        add_mean(p["W"], i, -step_w / p["gW"][i].sqrt())
+        add_mean(p["C"], j, -step_c / p["gC"][j].sqrt())
+        add_mean(p["bw"], i, -fdiff / p["gbw"][i].sqrt())
+        add_mean(p["bc"], j, -fdiff / p["gbc"][j].sqrt())
+        p["gW"].index_add_(0, i, step_w * step_w)
+        p["gC"].index_add_(0, j, step_c * step_c)
+        p["gbw"].index_add_(0, i, fdiff * fdiff)
+        p["gbc"].index_add_(0, j, fdiff * fdiff)
+        return loss
