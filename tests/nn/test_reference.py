@@ -31,7 +31,7 @@ def layer_args(cell: str, bias: bool, seed: int = 0):
     """Float64 leaves (x, states…, w_ih, w_hh, b_ih, b_hh) of one layer direction, T=4, B=3."""
     gen = torch.Generator().manual_seed(seed)
     G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
-    I, H = 2, 5
+    I, H = 2, 3
 
     def leaf(*shape):
         return torch.randn(*shape, generator=gen, dtype=torch.float64).requires_grad_()
@@ -268,3 +268,25 @@ def test_gate_layout_is_torch_nn_order():
         gru.bias_ih_l0[GRU_GATES.rows("z", H)] = 100  # update gate 1: h_1 = h_0
     _, h1 = gru(x, h0)
     assert_close(h1, h0, 1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cls", [LSTM, GRU, RNN], ids=["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_cuda_torch_op_loops_match_the_cpu_reference(cls, dtype):
+    """CUDA runs the torch-op loops (float64 only with impl="fast"): the reference checks them."""
+    torch.manual_seed(0)
+    cpu = cls(5, 7, num_layers=2, bidirectional=True, impl="reference").to(dtype)
+    gpu = cls(5, 7, num_layers=2, bidirectional=True, impl="fast").to(dtype).cuda()
+    gpu.load_state_dict(cpu.state_dict())
+    x = torch.randn(8, 3, 5, dtype=dtype)
+    lengths = torch.tensor([8, 2, 5])
+    results = []
+    for net, dev in ((cpu, "cpu"), (gpu, "cuda")):
+        xd = x.to(dev).requires_grad_()
+        out, _ = net(xd, lengths=lengths, keep_state_grads=True)
+        out.pow(2).sum().backward()
+        results.append([out, xd.grad, net.state_grads, *(p.grad for p in net.parameters())])
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for a, b in zip(*results, strict=True):
+        assert_close(b.cpu(), a, tol)

@@ -12,8 +12,10 @@ Three implementations compute the same function (``seqlab.nn.implementation``):
 - ``seqlab.nn.reference``: the lecture's equations, one step at a time, each hand-written
   backward step next to its forward step. Read this one first. float64 runs it, and so does
   any module with ``impl="reference"`` or any call inside ``reference_mode()``.
-- ``seqlab.nn.bptt_*``: the same loops with performance tricks, in torch ops (CUDA, other
-  dtypes) or, on CPU float32, as numba kernels (``fused_steps``) with oneDNN products.
+- the torch-op loops of ``seqlab.nn.bptt_*`` (``_forward_steps``/``_backward_steps``): the
+  same loop with preallocated buffers and in-place ops; CUDA and CPU dtypes but float32.
+- the fused loops of ``seqlab.nn.bptt_*``: on CPU float32, per step one product (oneDNN or
+  ``torch.mm``) and one numba kernel (``fused_steps``) for all the elementwise work.
 
 The stacked gate rows (torch.nn's i, f, g, o and r, z, n) are named once, in ``seqlab.nn.gates``.
 
