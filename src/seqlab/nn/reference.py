@@ -45,7 +45,7 @@ from torch.autograd.function import once_differentiable
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES
 
 #: The activation of the Elman RNN, and its derivative f'(a) written with h = f(a), which the
-#: forward pass keeps (for relu: 1 where a > 0, i.e. where h > 0).
+#: forward pass keeps (for relu: 1 where a > 0, i.e. where h > 0; and where h is NaN).
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
 DERIVATIVES = {
     "tanh": lambda h: 1 - h**2,
