@@ -224,7 +224,7 @@ def test_divergence_stops_with_advice_and_leaves_the_last_checkpoint(tmp_path, w
     message = str(error.value)
     assert "epoch 2, step 14 (batch 4)" in message
     assert ("the loss is nan" if what == "loss" else "the gradient norm is") in message
-    assert f"{tmp_path / 'last'} (epoch 1, step 10)" in message
+    assert f"{tmp_path / 'last'} (end of epoch 1, step 10)" in message
     assert "smaller learning rate" in message and "clip_norm=1.0" in message
     after = snapshot(tmp_path)
     for name, data in kept.items():

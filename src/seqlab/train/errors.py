@@ -98,7 +98,7 @@ def _parameter(p: inspect.Parameter) -> str:
 def divergence_message(
     what: str,
     where: str,
-    last_good: str,
+    last_good: str | None,
     recent_norms: list[float],
     lr: float,
     clip_norm: float | None,
@@ -132,9 +132,13 @@ def divergence_message(
     norms = ", ".join(f"{n:.4g}" for n in recent_norms) or "none yet"
     return (
         f"training diverged at {where}: {what}.\n"
-        f"Gradient norms (before clipping) of the last steps: {norms}.\n"
-        f"The last good checkpoint is {last_good}, left intact.\n"
-        f"Try: {'; '.join(advice)}.\n"
+        + f"Gradient norms (before clipping) of the last steps: {norms}.\n"
+        + (
+            f"The last good checkpoint is {last_good}, left intact.\n"
+            if last_good
+            else "No checkpoint was written yet.\n"
+        )
+        + f"Try: {'; '.join(advice)}.\n"
         "Change the settings and start in a new out directory (fit() on the same out would resume"
         " the checkpoint, its learning rate included)."
     )

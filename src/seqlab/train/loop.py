@@ -246,7 +246,7 @@ class Trainer:
             return
         what = f"the loss is {loss}" if not math.isfinite(loss) else f"the gradient norm is {norm}"
         last = self.out_dir / "last"
-        last_good = f"{last} (epoch {self._saved_at})" if checkpoint.exists(last) else "none yet"
+        last_good = f"{last} ({self._saved_at})" if self._saved_at else None
         where = f"epoch {run.epoch + 1}, step {run.global_step + 1} (batch {run.position + 1})"
         message = divergence_message(
             what,
@@ -351,7 +351,7 @@ class Trainer:
                 error = exc
         if not distributed.all_agree(error is None, self.world):
             raise OutputDirError(f"could not write the checkpoint {out / 'last'}: {error}")
-        self._saved_at = f"{run.epoch}, step {run.global_step}"
+        self._saved_at = run.where()
 
     def _finish(self, run: Run, out: Path) -> None:
         """Load the best epoch's weights (``restore_best``) and write the final history."""

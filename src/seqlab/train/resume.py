@@ -36,6 +36,12 @@ class Run:
     skips_in_a_row: int = 0
     recent_norms: list[float] = field(default_factory=list)
 
+    def where(self) -> str:
+        """The point the run has reached, in words (for messages)."""
+        if self.position == 0:
+            return f"end of epoch {self.epoch}, step {self.global_step}"
+        return f"epoch {self.epoch + 1}, batch {self.position}, step {self.global_step}"
+
 
 def open_checkpoint(trainer, out: Path, train_loader):
     """Check that ``out`` is writable; return its checkpoint if it holds one of this model."""
@@ -110,7 +116,7 @@ def resume(trainer, saved, out: Path) -> Run:
     for name, value in progress.items():
         setattr(run, name, value)
     run.epoch_start_rng = mine["epoch_start"] if mine else None
-    trainer._saved_at = f"{run.epoch}, step {run.global_step}"
+    trainer._saved_at = run.where()
     return run
 
 
