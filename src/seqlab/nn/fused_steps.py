@@ -19,6 +19,11 @@ Gate pre-activations arrive with their tanh rows doubled (see ``bptt_lstm``), so
 tanh is Eigen's rational approximation (absolute error < 3e-7 in float32), because numba
 without Intel SVML calls libm's scalar ``tanhf``/``expf`` and cannot vectorise the loop.
 The kernels are float32 only; float64 (gradcheck) keeps the torch path.
+
+NaN and ±inf propagate as in torch.nn: a NaN anywhere stays NaN, ``tanh(±inf) = ±1`` and
+``σ(±inf)`` is 1 or 0, and ``0 · inf`` in a derivative is NaN. So the kernels are compiled with
+`FASTMATH`, a set of fast-math flags without LLVM's "no NaNs" and "no infs" assumptions, and
+`_tanh`'s clamp lets NaN through.
 """
 
 import numpy as np
@@ -26,16 +31,25 @@ from numba import njit
 
 _F = np.float32
 _HALF = _F(0.5)
-_CLAMP = _F(7.90531110763549805)  # tanh(±7.905…) rounds to ±1 in float32
+# Eigen's clamp: the approximation gives exactly ±1 there, so σ = (1 + t)/2 of a saturated gate
+# (±inf included) is exactly 1 or 0 and a derivative 1 - t² or σ(1 - σ) exactly 0, as in torch
+# (where 0 · inf downstream is NaN)
+_CLAMP = _F(7.99881172180175781)
+
+#: Fast-math flags that keep the loops vectorised (reassociation, contraction into FMAs,
+#: reciprocals) but not "nnan"/"ninf": with those LLVM may assume that no NaN or inf occurs and
+#: fold them into finite numbers, which would hide a diverging model.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(inline="always", fastmath=True, error_model="numpy")
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 def _tanh(x):
-    """tanh(x) in float32: Eigen's odd rational approximation of degree 13/6."""
-    # selects, not min/max: numba's min/max branch on NaN, which stops vectorisation
-    x = x if x < _CLAMP else _CLAMP
-    x = x if x > -_CLAMP else -_CLAMP
-    x2 = x * x
+    """tanh(x) in float32: Eigen's odd rational approximation of degree 13/6; NaN stays NaN."""
+    # selects, not min/max (numba's min/max branch on NaN, which stops vectorisation), written
+    # so that NaN compares false and keeps its value: ±inf become ±_CLAMP, i.e. tanh = ±1
+    y = _CLAMP if x > _CLAMP else x
+    y = -_CLAMP if y < -_CLAMP else y
+    x2 = y * y
     p = _F(-2.76076847742355e-16)
     p = p * x2 + _F(2.00018790482477e-13)
     p = p * x2 + _F(-8.60467152213735e-11)
@@ -47,12 +61,12 @@ def _tanh(x):
     q = q * x2 + _F(1.18534705686654e-04)
     q = q * x2 + _F(2.26843463243900e-03)
     q = q * x2 + _F(4.89352518554385e-03)
-    return x * p / q
+    return y * p / q
 
 
 # error_model="numpy": no ZeroDivisionError check on the division in _tanh, which would stop
 # LLVM from vectorising. Loops run over 1-D row views so that LLVM sees unit-stride streams.
-_kernel = njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
+_kernel = njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 
 
 @njit(inline="always")
