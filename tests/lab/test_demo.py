@@ -1,6 +1,7 @@
 """`seqlab demo --quick` end to end on the dataset mirror: the report exists, is
 self-contained, and its numbers are present and sane."""
 
+import html
 import json
 import math
 
@@ -9,6 +10,8 @@ from click.testing import CliRunner
 
 from seqlab.cli.main import main
 from seqlab.lab import EXPERIMENTS
+
+from .findings import assert_finding_follows_the_table
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +87,21 @@ def test_every_experiment_ran_in_quick_mode(report, demo_out):
         "tanh and sigmoid stay bounded (‖h_t‖ ≤ √H at every gain and step)"
     ]
     assert report["seconds"]["total"] > 0
+
+
+def test_results_come_before_the_dataset_tables(demo_out):
+    page = (demo_out[0] / "report.html").read_text(encoding="utf-8")
+    headings = [page.index(f"<h2>{h}") for h in ("Results at a glance", "Word embeddings")]
+    headings += [page.index(f"<h2>Experiment {name}</h2>") for name in EXPERIMENTS]
+    datasets = page.index("<h2>Datasets</h2>")
+    assert max(headings) < datasets
+    assert page.index("Overview: tokens and examples") > datasets  # the tables follow it
+
+
+def test_every_experiment_says_what_its_run_showed(report, demo_out):
+    page = (demo_out[0] / "report.html").read_text(encoding="utf-8")
+    for name, result in report["experiments"].items():
+        assert result["finding"], name
+        assert html.escape(result["finding"]) in page, name
+    long_range_result = report["experiments"]["long-range"]
+    assert_finding_follows_the_table(long_range_result)

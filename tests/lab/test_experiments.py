@@ -5,8 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seqlab import lab
+from seqlab.lab import long_range
+
+from .findings import assert_finding_follows_the_table
 
 
 def load_saved(result):
@@ -58,6 +63,41 @@ def test_long_range_quick_lstm_or_gru_beat_rnn_on_adding(tmp_path):
     adding = numbers["results"]["adding"]["30"]
     assert min(adding["lstm"]["error"], adding["gru"]["error"]) < 0.5 / 6
     assert adding["rnn-tanh"]["error"] > 0.5 / 6
+    assert_finding_follows_the_table(result)
+
+
+RATIOS = st.fixed_dictionaries(
+    {T: st.sampled_from([0.01, 0.3, 0.5, 0.8, 1.0, 1.3]) for T in (10, 30, 50, 100)}
+)
+
+
+@given(
+    adding=st.fixed_dictionaries({c: RATIOS for c in long_range.CELLS}),
+    copy=st.fixed_dictionaries({c: RATIOS for c in long_range.CELLS}),
+)
+def test_long_range_text_never_contradicts_the_numbers(adding, copy):
+    text = long_range.finding({"adding": adding, "copy": copy})
+    learned = {c: [T for T, r in by_T.items() if r < 0.5] for c, by_T in adding.items()}
+    longest = {c: max(ts, default=0) for c, ts in learned.items()}
+    ahead = {c for c in ("lstm", "gru") if longest[c] > longest["rnn-tanh"]}
+    for cell, ts in learned.items():
+        assert f"by {cell} at {'T = ' + ', '.join(map(str, ts)) if ts else 'no T'}" in text
+    assert ("Both gated cells learn longer" in text) == (ahead == {"lstm", "gru"})
+    for cell in ("lstm", "gru"):
+        if any(longest.values()):
+            says_ahead = f"The {cell} learns a longer" in text or "Both gated" in text
+            assert says_ahead == (cell in ahead)
+    any_worse = any(r >= 1.0 for by_T in adding.values() for r in by_T.values())
+    assert ("No better than the trivial baseline" in text) == any_worse
+    copy_learned = any(r < 0.5 for by_T in copy.values() for r in by_T.values())
+    assert ("no cell gets below half its baseline" in text) == (not copy_learned)
+
+
+def test_experiment_text_is_the_checks_when_not_given():
+    from seqlab.lab.experiment import checks_finding
+
+    assert checks_finding({"a": True, "b": True, "c": True}) == "All 3 checks hold in this run."
+    assert checks_finding({"a": True, "b": False}) == "1 of 2 checks hold in this run; not: b."
 
 
 @pytest.mark.slow

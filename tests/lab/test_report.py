@@ -36,7 +36,7 @@ def test_report_is_self_contained_and_json_mirrors_data(tmp_path):
     encoded = base64.b64encode(png).decode("ascii")
     assert f"data:image/png;base64,{encoded}" in page
     assert "http://" not in page and "https://" not in page  # nothing fetched from the network
-    assert "<td>0.5</td>" in page and "<td>—</td>" in page
+    assert '<td class="num">0.5</td>' in page and "<td>—</td>" in page  # numbers right-aligned
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["title"] == "title <&>"
     assert data["numbers"] == {"x": 1.0, "bad": "nan"}
@@ -75,3 +75,19 @@ def test_json_safe_always_gives_strict_json(value):
     back = json.loads(text)
     if isinstance(value, float) and math.isfinite(value):
         assert back == value
+
+
+def test_captions_are_above_their_tables(tmp_path):
+    report = Report("t")
+    report.section("s").table(["a"], [[1]], "what the table shows")
+    page = report.write(tmp_path)[0].read_text(encoding="utf-8")
+    assert page.index("what the table shows") < page.index("<table>") < page.index("<th>a</th>")
+
+
+def test_move_to_end_puts_reference_after_results(tmp_path):
+    report = Report("t")
+    reference = report.section("Datasets")
+    report.section("Results")
+    report.move_to_end(reference)
+    page = report.write(tmp_path)[0].read_text(encoding="utf-8")
+    assert page.index("<h2>Results</h2>") < page.index("<h2>Datasets</h2>")

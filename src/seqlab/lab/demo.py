@@ -7,6 +7,9 @@ Steps, each announced as it starts:
    "study" and "skill", the lecture's analogies, and the standard benchmarks when present;
 3. every lab experiment in quick mode, with the vectors of step 2 for ``onehot-vs-embedding``;
 4. ``<out>/report.html`` (self-contained) and ``<out>/report.json``.
+
+The report reads results first: what each experiment showed, the embeddings, each experiment
+in detail; the dataset figures, which are reference material, come after them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from seqlab import data, lab
 from seqlab.lab import vectors as vec
-from seqlab.lab.report import Report, format_cell, format_table
+from seqlab.lab.report import Report, Section, format_cell, format_table
 from seqlab.lab.vectors import NoCorpusError, best_corpus
 
 #: corpus tokens and epochs of the skip-gram training; None tokens = the whole corpus
@@ -99,8 +102,12 @@ def overview_row(name: str, figures: dict) -> list[Any]:
     ]
 
 
-def datasets_section(report: Report, echo) -> dict[str, Any]:
-    """Step 1: summarize every available dataset; a failing one is reported, not fatal."""
+def datasets_section(report: Report, echo) -> tuple[dict[str, Any], Section]:
+    """Step 1: summarize every available dataset; a failing one is reported, not fatal.
+
+    Returns the figures and the report section that shows them (reference material: the demo
+    moves it after the results).
+    """
     names = data.available()
     try:
         corpus = best_corpus()
@@ -129,23 +136,25 @@ def datasets_section(report: Report, echo) -> dict[str, Any]:
             )
         )
     section = report.section(
-        "Datasets", "The figures of seqlab.data.summarize(name) for every dataset found locally."
+        "Datasets",
+        "The figures of seqlab.data.summarize(name) for every dataset found locally: an "
+        "overview, then each dataset's own figures (click a name to open them).",
     )
     headers = ["dataset", "task", "MB", "tokens", "vocabulary", "examples / pairs"]
     rows = [overview_row(n, f) for n, f in summaries.items() if "error" not in f]
     section.table(
         headers,
         rows,
-        "tokens and examples summed over splits; vocabulary of the "
-        "whole corpus or of its training split",
+        "Overview: tokens and examples summed over splits; vocabulary of the whole corpus or "
+        "of its training split",
     )
     echo(format_table(headers, rows))
     for name, figures in summaries.items():
         if "error" in figures:
             section.text(f"{name}: could not be summarized: {figures['error']}")
         else:
-            section.table(["figure", "value"], [list(kv) for kv in flatten(figures)], name)
-    return summaries
+            section.folded_table(name, ["figure", "value"], [list(kv) for kv in flatten(figures)])
+    return summaries, section
 
 
 def embeddings_section(report: Report, settings: DemoSettings, echo):
@@ -174,7 +183,9 @@ def embeddings_section(report: Report, settings: DemoSettings, echo):
             else found["note"]
         )
         near_rows.append([word, text])
-    section.table(["word", "nearest words (cosine)"], near_rows)
+    section.table(
+        ["word", "nearest words (cosine)"], near_rows, "The 10 nearest words of each query word"
+    )
     echo(format_table(["word", "nearest words (cosine)"], near_rows))
     analogy_rows = [
         [
@@ -183,14 +194,18 @@ def embeddings_section(report: Report, settings: DemoSettings, echo):
         ]
         for a in answers
     ]
-    section.table(["analogy", "answers (cosine)"], analogy_rows)
+    section.table(
+        ["analogy", "answers (cosine)"],
+        analogy_rows,
+        "Analogies: the words closest to b − a + c (3CosAdd), the query words excluded",
+    )
     echo(format_table(["analogy", "answers (cosine)"], analogy_rows))
     scores = benchmark_scores(kv, set(data.available()), echo)
     if scores:
         section.table(
             ["benchmark", "score", "answered / pairs"],
             [[k, v["score"], v["count"]] for k, v in scores.items()],
-            "analogy: accuracy (3CosAdd, 30,000 most frequent words); "
+            "Standard benchmarks: analogy accuracy (3CosAdd, 30,000 most frequent words); "
             "similarity: Spearman correlation with human ratings",
         )
     numbers = {
@@ -212,10 +227,10 @@ def benchmark_scores(kv, local: set[str], echo) -> dict[str, dict[str, Any]]:
     """Google analogy accuracy and WordSim-353 Spearman, for those found locally."""
     scores: dict[str, dict[str, Any]] = {}
     if "google_analogy" in local:
-        result = kv.evaluate_analogies(data.path("google_analogy") / "questions-words.txt")
+        result = kv.evaluate_analogies("google_analogy")
         scores["google analogy"] = {"score": result.accuracy, "count": result.answered}
     if "wordsim353" in local:
-        result = kv.evaluate_pairs(data.path("wordsim353") / "combined.tab")
+        result = kv.evaluate_pairs("wordsim353")
         scores["wordsim353"] = {"score": result.spearman, "count": result.pairs}
     for name, s in scores.items():
         echo(f"  {name}: {s['score']:.4f} over {s['count']}")
@@ -223,13 +238,47 @@ def benchmark_scores(kv, local: set[str], echo) -> dict[str, dict[str, Any]]:
 
 
 def experiment_section(report: Report, result: dict[str, Any]) -> None:
-    """One lab experiment's claim, table, checks and plot."""
-    section = report.section(f"Experiment {result['name']}: {result['title']}", result["claim"])
-    section.table(result["headers"], result["rows"])
+    """One lab experiment: the lecture's claim, what this run showed, its tables, checks and
+    plot."""
+    section = report.section(f"Experiment {result['name']}", f"Claim: {result['claim']}")
+    section.finding("This run:", result["finding"])
+    section.table(result["headers"], result["rows"], result["title"])
     for table in result.get("extra_tables", []):
         section.table(table["headers"], table["rows"], table["caption"])
     section.checks(result["checks"])
-    section.image(Path(result["png"]), f"{result['png']} ({result['seconds']:.1f} s)")
+    section.image(
+        Path(result["png"]), f"{result['name']} ({result['seconds']:.1f} s, seed {result['seed']})"
+    )
+
+
+def analogy_line(answers: list[dict[str, Any]]) -> str:
+    """The lecture's analogies and each top answer (or why there is none), in one line.
+
+    Examples
+    --------
+    >>> analogy_line([{"query": "a − b + c", "answers": [["d", 0.7]]},
+    ...               {"query": "x − y + z", "note": "the corpus lacks 'x'"}])
+    "a − b + c → d; x − y + z: the corpus lacks 'x'."
+    """
+    parts = [
+        f"{a['query']} → {a['answers'][0][0]}" if "answers" in a else f"{a['query']}: {a['note']}"
+        for a in answers
+    ]
+    return "; ".join(parts) + "."
+
+
+def glance_rows(results: dict[str, Any]) -> list[list[Any]]:
+    """One row per experiment for the top of the report: checks held, and what the run showed.
+
+    Examples
+    --------
+    >>> glance_rows({"x": {"checks": {"a": True, "b": False}, "finding": "1 of 2 hold."}})
+    [['x', '1 / 2', '1 of 2 hold.']]
+    """
+    return [
+        [name, f"{sum(r['checks'].values())} / {len(r['checks'])}", r["finding"]]
+        for name, r in results.items()
+    ]
 
 
 def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
@@ -242,7 +291,11 @@ def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
     ['feedforward-vs-rnn', 'gradient-flow', 'long-range', 'onehot-vs-embedding', 'relu-explosion']
     """
     started = time.perf_counter()
-    report = Report("seqlab demo: datasets, word embeddings and the lab")
+    report = Report("seqlab demo: word embeddings, the lab, and the datasets")
+    glance = report.section(
+        "Results at a glance",
+        "Each experiment tests a claim of the lecture; the checks are computed from its numbers.",
+    )
     timings: dict[str, float] = {}
     steps = 2 + len(lab.EXPERIMENTS)
 
@@ -251,7 +304,7 @@ def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
         return time.perf_counter()
 
     t = step(1, "datasets")
-    report.data["datasets"] = datasets_section(report, echo)
+    report.data["datasets"], datasets = datasets_section(report, echo)
     timings["datasets"] = time.perf_counter() - t
 
     t = step(2, "word embeddings")
@@ -266,6 +319,9 @@ def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
         experiment_section(report, results[name])
         timings[name] = time.perf_counter() - t
     report.data["experiments"] = results
+    glance.table(["experiment", "checks held", "this run"], glance_rows(results))
+    glance.text("Word embeddings: " + analogy_line(report.data["embeddings"]["analogies"]))
+    report.move_to_end(datasets)
 
     timings["total"] = time.perf_counter() - started
     report.data["settings"] = {

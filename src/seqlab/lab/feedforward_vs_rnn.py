@@ -133,10 +133,21 @@ def run(out_dir: str | Path, quick: bool = False, seed: int = 0) -> dict[str, An
     mlp, cnn, rnn = acc
 
     fig, (ax,) = figure()
-    for label in models:
+    for label in (cnn, rnn):
         points = [(n, acc[label][str(n)]) for n in sorted({*lengths, MLP_LENGTH})]
-        points = [(n, a) for n, a in points if a is not None]
-        ax.plot(*zip(*points, strict=True), marker="o", label=label)
+        ax.plot(*zip(*points, strict=True), marker="o" if label == rnn else "s", label=label)
+    # The MLP has one point, at its own length, where the RNN's line usually is too: a large
+    # star drawn on top keeps it visible.
+    ax.plot(
+        [MLP_LENGTH],
+        [acc[mlp][str(MLP_LENGTH)]],
+        marker="*",
+        markersize=18,
+        markeredgecolor="black",
+        linestyle="none",
+        zorder=5,
+        label=f"{mlp}: its one length",
+    )
     ax.axhline(CHANCE, color="grey", ls="--", label="chance")
     ax.axvline(CNN_FIELD, color="grey", ls=":", label="CNN receptive field")
     ax.set(

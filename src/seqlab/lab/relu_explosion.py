@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from seqlab import nn as seqnn
-from seqlab.lab.experiment import figure, record, reproducible
+from seqlab.lab.experiment import figure, marker, record, reproducible
 
 NONLINEARITIES = ("relu", "tanh", "sigmoid")
 GAINS = (0.5, 1.0, 2.0, 3.0)
@@ -72,8 +72,8 @@ def run(out_dir: str | Path, quick: bool = False, seed: int = 0) -> dict[str, An
     ax_t.axhline(bound, color="grey", ls=":", label="√H (bound of tanh/sigmoid)")
     ax_t.set(yscale="log", xlabel="t", ylabel="mean ‖h_t‖", title=f"gain g = {MAIN_GAIN}")
     ax_t.legend()
-    for nl in NONLINEARITIES:
-        ax_g.plot(GAINS, [curves[g][nl][-1] for g in GAINS], marker="o", label=nl)
+    for i, nl in enumerate(NONLINEARITIES):
+        ax_g.plot(GAINS, [curves[g][nl][-1] for g in GAINS], label=nl, **marker(i))
     ax_g.set(
         yscale="log",
         xlabel="recurrent gain g",

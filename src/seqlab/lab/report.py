@@ -12,7 +12,7 @@ Examples
 >>> section.table(["x", "x²"], [[1, 1], [2, 4]])
 >>> report.data["squares"] = {"1": 1, "2": 4}
 >>> html_path, json_path = report.write(pathlib.Path(tempfile.mkdtemp()))
->>> "<td>4</td>" in html_path.read_text(), json_path.name
+>>> '<td class="num">4</td>' in html_path.read_text(), json_path.name
 (True, 'report.json')
 """
 
@@ -35,10 +35,13 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }
 h1 { border-bottom: 2px solid #444; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+.table-caption { color: #555; font-size: 0.95em; margin: 1em 0 0.2em; }
+.table-caption + table { margin-top: 0; } details { margin: 0.3em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; border: 1px solid #ddd; }
 .caption { color: #555; font-size: 0.9em; } pre { background: #f7f7f7; padding: 0.6em; }
+.finding { background: #f4f8fb; border-left: 4px solid #4a7fb0; padding: 0.4em 0.8em; }
 .ok { color: #1a7f37; } .no { color: #c0392b; }
 """
 
@@ -48,8 +51,8 @@ def format_cell(value: Any) -> str:
 
     Examples
     --------
-    >>> [format_cell(v) for v in (0.16666, 3e-9, 12345678.0, 7, None, "x", float("inf"))]
-    ['0.1667', '3e-09', '1.235e+07', '7', '—', 'x', 'inf']
+    >>> [format_cell(v) for v in (0.16666, 3e-9, 12345678.0, 7, 929589, None, "x", float("inf"))]
+    ['0.1667', '3e-09', '1.235e+07', '7', '929,589', '—', 'x', 'inf']
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -61,6 +64,8 @@ def format_cell(value: Any) -> str:
         if not math.isfinite(value):
             return str(value)
         return f"{value:.4g}"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"  # 48,748,743 reads at a glance, 48748743 does not
     return str(value)
 
 
@@ -103,6 +108,23 @@ def write_json(path: Path, data: Any) -> None:
         f.write("\n")
 
 
+def _table_html(headers: list[str], rows: list[list[Any]]) -> str:
+    """An HTML table; numbers are right-aligned, text is left-aligned."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{html.escape(format_cell(v))}</td>'
+            if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            else f"<td>{html.escape(format_cell(v))}</td>"
+            for v in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 @dataclass
 class Section:
     """One titled part of the report: a list of HTML blocks in order."""
@@ -119,15 +141,24 @@ class Section:
         """Text kept verbatim (console output, word lists)."""
         self.blocks.append(f"<pre>{html.escape(text)}</pre>")
 
-    def table(self, headers: list[str], rows: list[list[Any]], caption: str = "") -> None:
-        """A table; numbers go through :func:`format_cell` as in the terminal."""
-        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(format_cell(v))}</td>" for v in row) + "</tr>"
-            for row in rows
+    def finding(self, label: str, text: str) -> None:
+        """A highlighted paragraph that starts with ``label`` in bold (e.g. what a run showed)."""
+        self.blocks.append(
+            f'<p class="finding"><strong>{html.escape(label)}</strong> {html.escape(text)}</p>'
         )
-        cap = f'<p class="caption">{html.escape(caption)}</p>' if caption else ""
-        self.blocks.append(f"<table><tr>{head}</tr>{body}</table>{cap}")
+
+    def table(self, headers: list[str], rows: list[list[Any]], caption: str = "") -> None:
+        """A table with its caption above it; numbers go through :func:`format_cell` as in
+        the terminal."""
+        cap = f'<p class="table-caption">{html.escape(caption)}</p>' if caption else ""
+        self.blocks.append(cap + _table_html(headers, rows))
+
+    def folded_table(self, summary: str, headers: list[str], rows: list[list[Any]]) -> None:
+        """A table folded away under ``summary`` (a click opens it): reference figures."""
+        self.blocks.append(
+            f"<details><summary>{html.escape(summary)}</summary>"
+            f"{_table_html(headers, rows)}</details>"
+        )
 
     def image(self, png: Path | bytes, caption: str = "") -> None:
         """A PNG (a file or its bytes), embedded in the page as base64."""
@@ -162,6 +193,11 @@ class Report:
         section = Section(title, intro)
         self.sections.append(section)
         return section
+
+    def move_to_end(self, section: Section) -> None:
+        """Put ``section`` after all the others (reference material after the results)."""
+        self.sections.remove(section)
+        self.sections.append(section)
 
     def write(self, out_dir: Path) -> tuple[Path, Path]:
         """Write ``report.html`` and ``report.json`` into ``out_dir``; return both paths."""
