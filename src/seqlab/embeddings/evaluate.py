@@ -377,8 +377,8 @@ def evaluate_pairs(
     if len(gold) < 2:  # a correlation needs two points
         raise EvaluationFileError(
             f"{path}: {oov} of {oov + len(gold)} pairs have words outside the first "
-            f"{restrict_vocab} words of the vectors, too few left to correlate; train on a "
-            "larger corpus or raise restrict_vocab"
+            f"{restrict_vocab:,} words of the vectors, too few left to correlate; train on a "
+            "larger corpus or raise restrict_vocab (--pairs-restrict-vocab)"
         )
     unit = kv.unit_vectors
     model = np.einsum("ij,ij->i", unit[left], unit[right])  # (pairs,) cosines
