@@ -72,10 +72,10 @@ def model_and_optimizer():
     return model, torch.optim.AdamW(model.parameters(), lr=1e-3)
 
 
-def bare_epoch(model, optimizer, batches: DataLoader, epoch: int) -> float:
-    """One epoch of the loop a user would write by hand; returns seconds."""
+def bare_epoch(model, optimizer, batches: DataLoader, epoch: int) -> tuple[float, float]:
+    """One epoch of the loop a user would write by hand; (wall seconds, CPU seconds)."""
     batches.batch_sampler.set_epoch(epoch)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     model.train()
     total = 0.0
     for x, lengths, y in batches:
@@ -85,16 +85,20 @@ def bare_epoch(model, optimizer, batches: DataLoader, epoch: int) -> float:
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         total += loss.item()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def trainer_epoch(model, optimizer, batches: DataLoader, out: Path, epoch: int):
-    """One more epoch through ``Trainer.fit`` (resuming ``out``); (fit seconds, loop seconds)."""
+    """One more epoch through ``Trainer.fit`` (resuming ``out``).
+
+    Returns the wall and CPU seconds of the whole call and the step loop's wall seconds.
+    """
     config = TrainConfig(epochs=epoch + 1, clip_norm=1.0, quiet=True, curves=False)
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, config)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     history = trainer.fit(batches, None, out=out)
-    return time.perf_counter() - started, history.epochs[-1]["train_time_s"]
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return wall, cpu, history.epochs[-1]["train_time_s"]
 
 
 def overhead(n: int, rounds: int) -> dict:
@@ -105,22 +109,24 @@ def overhead(n: int, rounds: int) -> dict:
     bare_epoch(bare_model, bare_optimizer, bare_batches, 0)  # warm-up: kernels, allocator
     out = Path(tempfile.mkdtemp(prefix="bench-train-"))
     trainer_epoch(ours_model, ours_optimizer, ours_batches, out, 0)
-    bare, fit, loop = [], [], []
+    speeds = {"bare": [], "fit": [], "loop": [], "bare_cpu": [], "fit_cpu": []}
     for r in range(1, rounds + 1):
-        bare.append(n / bare_epoch(bare_model, bare_optimizer, bare_batches, r))
-        fit_s, loop_s = trainer_epoch(ours_model, ours_optimizer, ours_batches, out, r)
-        fit.append(n / fit_s)
-        loop.append(n / loop_s)
-    med = {k: statistics.median(v) for k, v in (("bare", bare), ("fit", fit), ("loop", loop))}
+        wall, cpu = bare_epoch(bare_model, bare_optimizer, bare_batches, r)
+        speeds["bare"].append(n / wall)
+        speeds["bare_cpu"].append(n / cpu)
+        wall, cpu, loop = trainer_epoch(ours_model, ours_optimizer, ours_batches, out, r)
+        speeds["fit"].append(n / wall)
+        speeds["fit_cpu"].append(n / cpu)
+        speeds["loop"].append(n / loop)
+    med = {k: statistics.median(v) for k, v in speeds.items()}
     return {
         "examples": n,
         "rounds": rounds,
-        "bare_examples_per_s": med["bare"],
-        "fit_examples_per_s": med["fit"],
-        "loop_examples_per_s": med["loop"],
+        **{f"{k}_examples_per_s": v for k, v in med.items()},
         "ratio": med["fit"] / med["bare"],
         "ratio_step_loop": med["loop"] / med["bare"],
-        "per_round_ratio": [f / b for f, b in zip(fit, bare, strict=True)],
+        "ratio_cpu_time": med["fit_cpu"] / med["bare_cpu"],
+        "per_round_ratio": [f / b for f, b in zip(speeds["fit"], speeds["bare"], strict=True)],
     }
 
 
@@ -207,6 +213,10 @@ def main() -> None:
     print(
         f"  Trainer step loop  {o['loop_examples_per_s']:9.0f} examples/s  "
         f"ratio {o['ratio_step_loop']:.3f}"
+    )
+    print(
+        f"  per CPU second: bare {o['bare_cpu_examples_per_s']:.0f}, Trainer.fit "
+        f"{o['fit_cpu_examples_per_s']:.0f} examples/s  ratio {o['ratio_cpu_time']:.3f}"
     )
     print("  per round (fit/bare): " + " ".join(f"{r:.3f}" for r in o["per_round_ratio"]))
     if not args.no_scale_out:

@@ -51,6 +51,7 @@ def torchrun(out: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     single, ddp = tmp_path / "single", tmp_path / "ddp"
     main(["--out", str(single), "--epochs", "3", "--cell", "gru", "--dropout", "0"])

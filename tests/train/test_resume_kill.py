@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -35,6 +36,7 @@ def untimed(history: dict) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in history["epochs"]]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     main(["--out", str(straight), "--epochs", "4", "--checkpoint-every", "4"])

@@ -43,23 +43,27 @@ def check_arguments(trainer, train_loader, valid_loader) -> None:
             f"ReduceLROnPlateau(mode={trainer.scheduler.mode!r}) but {cfg.metric!r} improves "
             f"towards {cfg.metric_mode}: pass mode={cfg.metric_mode!r}"
         )
-    for name, loader in (("training", train_loader), ("validation", valid_loader)):
-        if loader is not None and length(loader) == 0:
-            raise EmptyLoaderError(
-                f"the {name} loader has no batches: its dataset is empty, or drop_last drops "
-                "the only, incomplete batch"
-            )
+    # every rank sees every rank's loader lengths, so all of them raise the same errors
+    lengths = distributed.gather(
+        (length(train_loader), None if valid_loader is None else length(valid_loader)),
+        trainer.world,
+    )
+    train_lengths, valid_lengths = zip(*lengths, strict=True)
+    empty = "the {} loader has no batches: its dataset is empty, or drop_last drops the only, "
+    if 0 in train_lengths:
+        raise EmptyLoaderError(empty.format("training") + "incomplete batch")
+    if valid_loader is not None and all(n == 0 for n in valid_lengths):  # one rank's may be
+        raise EmptyLoaderError(empty.format("validation") + "incomplete batch")
     if trainer.world.size > 1:
         if not is_sharded(train_loader, trainer.world):
             raise TrainingError(
                 "under torchrun every rank needs its own shard of the training data: use "
                 "seqlab.train.ResumableBatchSampler (or a DistributedSampler) in the loader"
             )
-        lengths = distributed.gather(length(train_loader), trainer.world)
-        if len(set(lengths)) > 1:
+        if len(set(train_lengths)) > 1:
             raise TrainingError(
-                f"the ranks' training loaders have different numbers of batches ({lengths}); "
-                "DDP needs the same number of steps on every rank"
+                f"the ranks' training loaders have different numbers of batches "
+                f"({list(train_lengths)}); DDP needs the same number of steps on every rank"
             )
 
 
@@ -80,7 +84,7 @@ def preflight(trainer, train_loader, valid_loader) -> list[str]:
             )
         if not float(items) > 0:
             raise BatchMismatchError(f"the first training batch counts {items} items")
-        if valid_loader is None:
+        if valid_loader is None or length(valid_loader) == 0:  # (a rank may have no batch)
             return []
         batch = first_batch(valid_loader, "validation")
         try:

@@ -120,9 +120,9 @@ class Trainer:
         cfg, world, out = self.config, self.world, Path(out)
         check_arguments(self, train_loader, valid_loader)
         saved = open_checkpoint(self, out, train_loader)
-        self._metric_names = agree_or_raise(
-            world, lambda: preflight(self, train_loader, valid_loader)
-        )
+        names = agree_or_raise(world, lambda: preflight(self, train_loader, valid_loader))
+        # the ranks sum the same metrics, also a rank whose validation shard is empty
+        self._metric_names = max(distributed.gather(names, world), key=len)
         run = resume(self, saved, out) if saved else new_run(self)
         self.log = RunLog(out / "train.log" if world.is_main else None, echo=not cfg.quiet)
         self.steplog = StepLog(out / "steps.csv" if world.is_main else None)
@@ -225,9 +225,11 @@ class Trainer:
             torch.nn.utils.clip_grads_with_norm_(self.params, cfg.clip_norm, norm)
         if world.size > 1:
             norm = float(norm)
-        else:  # one synchronisation for both numbers
+        else:  # one synchronisation for the three numbers
             dtype = torch.promote_types(loss.dtype, norm.dtype)
-            mean_loss, norm = torch.stack([loss.detach().to(dtype), norm.to(dtype)]).tolist()
+            items = torch.as_tensor(items, device=norm.device).to(dtype)
+            numbers = torch.stack([loss.detach().to(dtype), norm.to(dtype), items])
+            mean_loss, norm, items = numbers.tolist()
         self._check_finite(run, mean_loss, norm)
         self.scaler.step(self.optimizer)  # skipped by the scaler if fp16 gradients overflowed
         self.scaler.update()
