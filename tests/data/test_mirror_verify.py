@@ -155,3 +155,11 @@ def test_an_unwritable_cache_is_said_before_downloading(monkeypatch, tmp_path):
     with pytest.raises(DatasetNotFoundError, match=r"cannot be stored in the cache.*SEQLAB_CACHE"):
         data.fetch("ptb")
     assert not downloads
+
+
+def test_data_list_flags_a_file_of_the_wrong_size(fake_mirror):
+    (fake_mirror / "ptb" / "ptb.valid.txt").write_bytes(b"cut")
+    result = CliRunner().invoke(main, ["data", "list"])
+    assert result.exit_code == 0
+    row = next(line for line in result.output.splitlines() if line.startswith("ptb "))
+    assert "mirror, DAMAGED: ptb.valid.txt has the wrong size" in row

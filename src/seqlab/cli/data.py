@@ -25,15 +25,22 @@ def list_() -> None:
     where:  mirror   found in $SEQLAB_DATA
             cache    found in the cache (downloaded or built)
             missing  not local; `seqlab data fetch NAME` downloads (or builds) it
+    A local file of the wrong size (cut short while copying) is flagged as DAMAGED.
     """
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.data import REGISTRY, where
-    from seqlab.data.fetch import mirror_warning
+    from seqlab.data.fetch import damaged, mirror_warning
 
     problem = mirror_warning()
     if problem is not None:
         click.echo(f"warning: {problem}", err=True)
-    rows = [(s.name, s.task, s.size, where(s.name)) for s in REGISTRY.values()]
+    rows = []
+    for spec in REGISTRY.values():
+        found = where(spec.name)
+        wrong = damaged(spec.name) if found != "missing" else []
+        if wrong:  # a size check only: `data info` runs the checksum too
+            found += f", DAMAGED: {wrong[0]} has the wrong size (seqlab data info {spec.name})"
+        rows.append((spec.name, spec.task, spec.size, found))
     header = ("name", "task", "size", "where")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:

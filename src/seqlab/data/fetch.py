@@ -23,7 +23,7 @@ from seqlab.data import registry, text8
 from seqlab.data.download import fetch_remote
 from seqlab.data.errors import DatasetError, DatasetNotFoundError
 from seqlab.data.spec import DatasetSpec
-from seqlab.data.verify import mirror_problem, verify_files
+from seqlab.data.verify import mirror_problem, verify_files, wrong_sizes
 from seqlab.io import check_writable
 
 
@@ -125,10 +125,27 @@ def verify(name: str, folder: Path) -> None:
     Sizes every time, digests once per file version (:mod:`seqlab.data.verify`); a wrong file
     raises :class:`~seqlab.data.errors.CorruptFileError` with the fix for where it lies.
     """
+    verify_files(
+        name,
+        registry.get(name),
+        folder,
+        _local_files(name, folder),
+        _fix(name, folder),
+        cache_root(),
+    )
+
+
+def damaged(name: str) -> list[str]:
+    """Files of the local copy of ``name`` whose size is wrong (empty when fine or not local)."""
+    folder = locate(name)
+    return [] if folder is None else wrong_sizes(name, folder, _local_files(name, folder))
+
+
+def _local_files(name: str, folder: Path) -> list[Path]:
+    """The files of ``name`` that a loader may read in ``folder``: mirror names, download names."""
     spec = registry.get(name)
     files = resolve(folder, spec)
-    files += [folder / t for r in spec.remote for t in r.targets if folder / t not in files]
-    verify_files(name, spec, folder, files, _fix(name, folder), cache_root())
+    return files + [folder / t for r in spec.remote for t in r.targets if folder / t not in files]
 
 
 def _fix(name: str, folder: Path, command: str = "") -> str:

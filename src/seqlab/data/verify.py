@@ -80,6 +80,18 @@ def verify_files(
             json.dump(record, f, indent=0)
 
 
+def wrong_sizes(name: str, folder: Path, files: list[Path]) -> list[str]:
+    """The files (inside ``folder``) whose size differs from the registered one: a ``stat``
+    each, cheap enough for ``seqlab data list`` to flag damaged datasets."""
+    sizes = FILE_SIZES.get(name, {})
+    wrong = []
+    for path in files:
+        size = sizes.get(path.relative_to(folder).as_posix())
+        if size is not None and path.is_file() and path.stat().st_size != size:
+            wrong.append(path.relative_to(folder).as_posix())
+    return wrong
+
+
 def _hash(path: Path, checksum: Checksum) -> str:
     digest = checksum.hasher()
     with open(path, "rb") as f:
