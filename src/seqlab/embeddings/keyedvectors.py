@@ -470,7 +470,8 @@ class KeyedVectors:
         ``mmap=True`` maps the "seqlab" (safetensors) format read-only instead of reading it;
         ``limit`` keeps only the first N words; ``errors`` is the UTF-8 decoding policy for
         words (``"strict"``, ``"replace"``, ``"ignore"``); ``check_finite=False`` accepts
-        vectors holding NaN or inf (by default the first such word is named in an error).
+        vectors holding NaN or inf (by default the first such word is named in an error; with
+        ``mmap=True`` that check reads the file once, which ``check_finite=False`` skips).
 
         Examples
         --------
