@@ -43,6 +43,7 @@ def url(app):
 def loaded_page(browser, url):
     """One page for all the tests (loading plotly.js is the slow part); they run in file order."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(90_000)  # a busy CI machine can be slow; nothing here should hang
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
@@ -153,6 +154,15 @@ def test_bad_queries_show_the_error_message(page):
     page.fill("#search-word", "king")
     page.click("#search-form button")
     error.wait_for(state="hidden")  # a good query clears the message
+
+
+def test_labels_name_the_most_frequent_words(page):
+    assert plotted(page, 3, "visible") is False
+    page.check("#labels")
+    page.wait_for_function("document.getElementById('plot').data[3].visible === true")
+    assert plotted(page, 3, "text")[:2] == ["king", "monarch"]
+    assert len(plotted(page, 3, "text")) == 200  # all of them: fewer than 300 are plotted
+    page.uncheck("#labels")
 
 
 def test_switching_to_3d(page):

@@ -65,7 +65,8 @@ def test_command_refuses_a_file_that_does_not_load(tmp_path):
     junk.write_bytes(bytes(range(256)) * 20)
     result = runner.invoke(main, ["explore", str(junk)])
     assert result.exit_code == 1
-    assert f"cannot explore {junk}" in result.output and "Traceback" not in result.output
+    assert f"Error: {junk}: this is not a word2vec/GloVe/fastText vectors file" in result.output
+    assert "Traceback" not in result.output
     assert "seqlab explore: http" not in result.output  # no server was started
     bad = runner.invoke(main, ["explore", str(junk), "--top", "1"])
     assert bad.exit_code == 2 and "--top" in bad.output

@@ -106,4 +106,5 @@ def _load(path: str, fmt: str | None):
     try:
         return load_vectors(path, fmt)
     except (ValueError, KeyError, OSError) as error:
-        raise click.ClickException(f"cannot explore {path}: {error}") from None
+        message = str(error)  # seqlab's loaders name the file; others' errors may not
+        raise click.ClickException(message if path in message else f"{path}: {message}") from None

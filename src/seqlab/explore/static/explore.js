@@ -4,6 +4,7 @@
 
 const FONT = getComputedStyle(document.documentElement).getPropertyValue("--font");
 const $ = (id) => document.getElementById(id);
+const LABELLED = 300; // the "labels" box names this many of the most frequent words
 const plot = $("plot");
 const state = {
   info: null,
@@ -98,12 +99,15 @@ function draw() {
     type, mode: "markers", x: src.x, y: src.y, text: map.words, hoverinfo: "text",
     marker: { size: three ? 2.5 : 5, color: "#5b7fb5", opacity: 0.55 }, name: "words",
   };
-  if ($("labels").checked) {
-    all.mode = "markers+text";
-    all.textposition = "top center";
-    all.textfont = { size: 10, color: "#556" };
-  }
   if (three) all.z = map.z;
+  // Labels for the most frequent words only: thousands of labels would hide each other.
+  const n = Math.min(LABELLED, map.words.length);
+  const labels = {
+    type: three ? "scatter3d" : "scatter", mode: "text", x: src.x.slice(0, n), y: src.y.slice(0, n),
+    text: map.words.slice(0, n), textfont: { size: 10, color: "#445", family: FONT },
+    hoverinfo: "skip", visible: $("labels").checked, name: "labels",
+  };
+  if (three) labels.z = map.z.slice(0, n);
   const marked = state.marks.words.filter((w) => state.index.has(w));
   const at = marked.map((w) => coords(state.index.get(w)));
   const lines = { x: [], y: [], z: [] };
@@ -138,7 +142,7 @@ function draw() {
     xaxis: axis(state.axes && state.axes.x_label), yaxis: axis(state.axes && state.axes.y_label),
   };
   if (three) layout.scene = { xaxis: { title: "" }, yaxis: { title: "" }, zaxis: { title: "" } };
-  return Plotly.react(plot, [all, lineTrace, markTrace], layout, {
+  return Plotly.react(plot, [all, lineTrace, markTrace, labels], layout, {
     responsive: true, displaylogo: false,
   });
 }
