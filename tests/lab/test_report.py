@@ -36,7 +36,7 @@ def test_report_is_self_contained_and_json_mirrors_data(tmp_path):
     encoded = base64.b64encode(png).decode("ascii")
     assert f"data:image/png;base64,{encoded}" in page
     assert "http://" not in page and "https://" not in page  # nothing fetched from the network
-    assert '<td class="num">0.5</td>' in page and "<td>—</td>" in page  # numbers right-aligned
+    assert '<td class="num">0.5</td>' in page and '<td class="num">—</td>' in page  # right-aligned
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["title"] == "title <&>"
     assert data["numbers"] == {"x": 1.0, "bad": "nan"}

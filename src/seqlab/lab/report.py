@@ -64,7 +64,7 @@ def format_cell(value: Any) -> str:
         if not math.isfinite(value):
             return str(value)
         return f"{value:.4g}"
-    if isinstance(value, int) and abs(value) >= 10_000:
+    if isinstance(value, int) and abs(value) >= 1000:
         return f"{value:,}"  # 48,748,743 reads at a glance, 48748743 does not
     return str(value)
 
@@ -109,13 +109,14 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def _table_html(headers: list[str], rows: list[list[Any]]) -> str:
-    """An HTML table; numbers are right-aligned, text is left-aligned."""
+    """An HTML table; numbers (and the dash of a missing one) are right-aligned, text is
+    left-aligned."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = "".join(
         "<tr>"
         + "".join(
             f'<td class="num">{html.escape(format_cell(v))}</td>'
-            if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            if v is None or (isinstance(v, int | float | np.number) and not isinstance(v, bool))
             else f"<td>{html.escape(format_cell(v))}</td>"
             for v in row
         )
