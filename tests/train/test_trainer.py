@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.utils.data import DataLoader
 
+from seqlab.text import Collate
 from seqlab.train import (
     BatchMismatchError,
     CheckpointMismatchError,
@@ -22,7 +23,7 @@ from seqlab.train import (
     Trainer,
     TrainingDivergedError,
 )
-from train.tiny_task import Classifier, build, loaders
+from train.tiny_task import Classifier, build, loaders, make_data
 
 QUIET = {"quiet": True, "curves": False}
 
@@ -309,3 +310,41 @@ def _fit_metric(out, metric):
     model, optimizer = build()
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, TrainConfig(metric=metric, **QUIET))
     return trainer.fit(*loaders(), out=out)
+
+
+class StoppingStep(SupervisedStep):
+    """The default step, interrupted (KeyboardInterrupt) before training step ``at``."""
+
+    def __init__(self, at=None):
+        super().__init__(nn.CrossEntropyLoss())
+        self.at, self.calls = at, 0
+
+    def __call__(self, model, batch):
+        if torch.is_grad_enabled():
+            self.calls += 1
+            if self.calls == self.at:
+                raise KeyboardInterrupt
+        return super().__call__(model, batch)
+
+
+def test_mid_epoch_resume_with_a_plain_shuffling_loader_is_exact(tmp_path):
+    """DataLoader(shuffle=True) has no position to set: the epoch is fast-forwarded."""
+
+    def run(out, stop_at=None):
+        model, optimizer = build()
+        train = DataLoader(make_data(80, 1), batch_size=8, shuffle=True, collate_fn=Collate())
+        config = TrainConfig(epochs=2, checkpoint_every=3, **QUIET)
+        trainer = Trainer(model, None, optimizer, config, step=StoppingStep(stop_at))
+        return model, trainer.fit(train, None, out=out)
+
+    straight, history = run(tmp_path / "straight")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "resumed", stop_at=15)  # after the checkpoint at step 12 (epoch 2)
+    resumed, resumed_history = run(tmp_path / "resumed")
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True)
+    )
+    assert [r["train_loss"] for r in history.epochs] == [
+        r["train_loss"] for r in resumed_history.epochs
+    ]
