@@ -330,7 +330,7 @@ def _warn_ignored_options(algo: str) -> None:
 def _as_options(message: str, algo: str, bare_names: bool = True) -> str:
     """Rewrite the argument names of an API message as this command's options.
 
-    ``name=value`` becomes ``--name value``; bare names too when ``bare_names`` (constructor
+    ``alpha=0`` becomes ``--alpha 0``; bare names too when ``bare_names`` (constructor
     messages), else only after "lower"/"raise" (training messages, which also hold file names
     such as ``window.txt`` that must stay as they are).
     """
