@@ -1,0 +1,152 @@
+"""Sentiment: seqlab's recurrent classifier vs fastText vs the same model on torch.nn.
+
+For each dataset, on the splits of ``seqlab.tasks.classify_data`` (the ones ``seqlab classify
+train`` uses), in one run:
+
+- **seqlab**: `seqlab.tasks.classify.train` with its defaults (`ClassifierConfig`, dataset
+  defaults included), layers from ``seqlab.nn``;
+- **torch.nn**: the same model, same initial weights seed, same batches, built on
+  ``torch.nn.LSTM``/``GRU``/``RNN`` with packed sequences (``backend="torch"``). The two are
+  trained interleaved, one epoch of each in turn (the first of the pair alternating), so that
+  load on the machine hits both alike. ``ratio`` = seqlab's examples/s ÷ torch.nn's, end to end
+  (training steps + validation);
+- **fastText** supervised (the ``fasttext`` wheel) on the same tokens: default settings and
+  ``wordNgrams=2``, the better on validation is scored on test.
+
+Every model picks its epoch / setting on validation; test is scored once at the end. No
+pretrained vectors are used. Example::
+
+    python benchmarks/classify.py --datasets rt_polarity sst2 --json runs/classify_bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import fasttext
+import torch
+
+from seqlab.io import atomic_write
+from seqlab.tasks import classify_data
+from seqlab.tasks.classify import DATASET_DEFAULTS, ClassifierConfig, evaluate, train
+
+
+def fasttext_run(data, tokenizer, workdir: Path, seed: int) -> dict:
+    """Default and wordNgrams=2 fastText; the better on validation is scored on test."""
+
+    def write(name, rows):
+        path = workdir / f"{name}.txt"
+        with open(path, "w", encoding="utf-8") as f:
+            for text, label in rows:
+                f.write(f"__label__{label} {' '.join(tokenizer(text))}\n")
+        return path
+
+    def accuracy(model, rows):
+        texts = [" ".join(tokenizer(t)) for t, _ in rows]
+        labels, _ = model.predict(texts)
+        return sum(
+            int(p[0].removeprefix("__label__")) == y for p, (_, y) in zip(labels, rows, strict=True)
+        ) / len(rows)
+
+    train_file = write("train", data.train)
+    results = []
+    for settings in ({}, {"wordNgrams": 2}):
+        started = time.perf_counter()
+        model = fasttext.train_supervised(
+            str(train_file), seed=seed, thread=1, verbose=0, **settings
+        )
+        seconds = time.perf_counter() - started
+        results.append((accuracy(model, data.valid), settings, seconds, model))
+    valid, settings, seconds, model = max(results, key=lambda r: r[0])
+    return {
+        "settings": settings or "default",
+        "valid_accuracy": valid,
+        "test_accuracy": accuracy(model, data.test),
+        "train_time_s": seconds,
+        "examples_per_s": len(data.train) * 5 / seconds,  # fastText's default: 5 epochs
+    }
+
+
+def recurrent_pair(data, config: ClassifierConfig, workdir: Path) -> dict:
+    """seqlab and torch.nn models trained interleaved, epoch by epoch; test scored at the end."""
+    runs = {}
+    for epoch in range(1, config.epochs + 1):
+        order = ("seqlab", "torch") if epoch % 2 else ("torch", "seqlab")
+        for backend in order:
+            cfg = dataclasses.replace(config, epochs=epoch, backend=backend)
+            started = time.perf_counter()
+            clf, summary = train(data, cfg, workdir / backend, quiet=True)
+            runs.setdefault(backend, {"wall_s": 0.0})["wall_s"] += time.perf_counter() - started
+            runs[backend].update(clf=clf, summary=summary)
+    result = {}
+    for backend, run in runs.items():
+        history = json.loads((workdir / backend / "training" / "history.json").read_text())
+        records = history["epochs"]
+        train_s = sum(r["train_time_s"] for r in records)
+        end_to_end = train_s + sum(r["valid_time_s"] for r in records)
+        examples = run["summary"]["train_examples"] * len(records)
+        result[backend] = {
+            "valid_accuracy": run["summary"]["valid_accuracy"],
+            "best_epoch": run["summary"]["best_epoch"],
+            "epochs": len(records),
+            "test_accuracy": evaluate(run["clf"], data.test)["accuracy"],
+            "train_time_s": train_s,
+            "end_to_end_s": end_to_end,
+            "examples_per_s": examples / end_to_end,
+        }
+    result["ratio"] = result["seqlab"]["examples_per_s"] / result["torch"]["examples_per_s"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["rt_polarity", "sst2"])
+    parser.add_argument("--epochs", type=int, default=None, help="default: ClassifierConfig's")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report = {"threads": torch.get_num_threads(), "datasets": {}}
+    for name in args.datasets:
+        data = classify_data.load(name)
+        options = {**DATASET_DEFAULTS.get(data.name, {}), "seed": args.seed}
+        if args.epochs:
+            options["epochs"] = args.epochs
+        config = ClassifierConfig(**options)
+        tokenizer = classify_data.default_tokenizer(data.name)
+        workdir = Path(tempfile.mkdtemp(prefix=f"classify_bench_{name}_"))
+        try:
+            figures = {"fasttext": fasttext_run(data, tokenizer, workdir, args.seed)}
+            figures.update(recurrent_pair(data, config, workdir))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        figures["config"] = dataclasses.asdict(config)
+        figures["splits"] = {s: len(getattr(data, s)) for s in ("train", "valid", "test")}
+        report["datasets"][name] = figures
+        print(f"\n{name} (train/valid/test {figures['splits']})")
+        print(f"{'model':10} {'valid':>7} {'test':>7} {'train s':>9} {'ex/s':>8}")
+        for model in ("seqlab", "torch", "fasttext"):
+            f = figures[model]
+            seconds = f.get("end_to_end_s", f["train_time_s"])
+            print(
+                f"{model:10} {f['valid_accuracy']:7.4f} {f['test_accuracy']:7.4f} "
+                f"{seconds:9.1f} {f['examples_per_s']:8.0f}"
+            )
+        print(
+            f"ratio (seqlab ÷ torch.nn examples/s, end to end): {figures['ratio']:.2f}", flush=True
+        )
+        if args.json:
+            with atomic_write(args.json, "w", encoding="utf-8") as f:
+                json.dump(report, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Tasks built on the layers and the training loop: data pipeline, model, CLI-ready functions.
+
+- `seqlab.tasks.classify`: many-to-one classification (sentiment, a name's language).
+- `seqlab.tasks.explain`: which tokens pushed a prediction (gradient × input).
+- `seqlab.tasks.model_dir`: a trained model as a directory (safetensors + JSON + vocabulary).
+"""
