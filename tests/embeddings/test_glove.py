@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from seqlab.embeddings import glove as glove_module
 from seqlab.embeddings.glove import GloVe
 from seqlab.embeddings.training import CheckpointMismatchError, TrainingDivergedError
+from seqlab.io import load_arrays
 from seqlab.text import EmptyCorpusError
 
 ANIMALS = ["cat", "dog", "horse", "cow", "sheep"]
@@ -37,18 +37,12 @@ def test_loss_decreases_and_topics_separate():
     assert kv.most_similar("cat", topn=4)[0][0] in ANIMALS
 
 
-def test_saved_vectors_are_word_plus_context(tmp_path, monkeypatch):
-    captured = {}
-    real_save = glove_module.save_checkpoint
-
-    def spy(path, arrays, meta):
-        captured.update(arrays)
-        real_save(path, arrays, meta)
-
-    monkeypatch.setattr(glove_module, "save_checkpoint", spy)
+def test_saved_vectors_are_word_plus_context(tmp_path):
     model = small_model(epochs=2)
     kv = model.train(two_topic_corpus(40), checkpoint=tmp_path / "ckpt", progress=False)
-    np.testing.assert_array_equal(kv.vectors, captured["W"] + captured["C"])
+    arrays, meta = load_arrays(tmp_path / "ckpt")  # the last epoch's parameters
+    assert meta["epochs_done"] == 2
+    np.testing.assert_array_equal(kv.vectors, arrays["W"] + arrays["C"])
 
 
 def test_one_worker_and_a_seed_are_reproducible():
@@ -87,26 +81,27 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path):
         small_model(epochs=4, x_max=10).train(corpus, checkpoint=checkpoint, progress=False)
 
 
-def test_interrupted_training_keeps_the_last_checkpoint_and_no_partial_file(tmp_path, monkeypatch):
+def test_interrupted_training_keeps_the_last_checkpoint_and_no_partial_file(tmp_path):
     corpus = two_topic_corpus(100)
     checkpoint = tmp_path / "glove.ckpt"
-    calls = {"n": 0}
-    real_kernel = glove_module._train_blocks
+    epochs_seen = []
 
-    def interrupt_in_epoch_two(*args):
-        calls["n"] += 1
-        if calls["n"] > 1:  # one kernel call per epoch on this tiny corpus
+    def interrupt_after_first_epoch(model, epoch, loss):  # Ctrl-C between two epochs
+        epochs_seen.append((epoch, loss))
+        if epoch == 1:
             raise KeyboardInterrupt
-        return real_kernel(*args)
 
-    monkeypatch.setattr(glove_module, "_train_blocks", interrupt_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        small_model(epochs=3).train(corpus, checkpoint=checkpoint, progress=False)
+        small_model(epochs=3).train(
+            corpus, checkpoint=checkpoint, progress=False, callbacks=[interrupt_after_first_epoch]
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["glove.ckpt", "glove.ckpt.json"]
-    monkeypatch.undo()
     model = small_model(epochs=3)
     model.train(corpus, checkpoint=checkpoint, progress=False)
     assert len(model.loss_history) == 3
+    assert model.loss_history[0] == epochs_seen[0][1]
+    straight = small_model(epochs=3).train(corpus, progress=False)
+    np.testing.assert_array_equal(model.wv.vectors, straight.vectors)
 
 
 def test_divergence_names_the_learning_rate():

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from seqlab.embeddings import torch_trainers
 from seqlab.embeddings.fasttext import FastTextKeyedVectors
 from seqlab.embeddings.torch_trainers import (
     TorchFastText,
@@ -74,23 +73,20 @@ def test_fasttext_answers_unseen_words():
 
 
 @pytest.mark.parametrize("name", ["skipgram", "glove"])
-def test_same_seed_same_vectors_and_resume_replays_exactly(name, tmp_path, monkeypatch):
+def test_same_seed_same_vectors_and_resume_replays_exactly(name, tmp_path):
     corpus = two_topic_corpus(60)
     straight = make(name, epochs=3).train(corpus, progress=False)
     again = make(name, epochs=3).train(corpus, progress=False)
     np.testing.assert_array_equal(straight.vectors, again.vectors)
 
-    real_save = torch_trainers.save_checkpoint
-
-    def save_then_interrupt(*args):  # Ctrl-C right after the first epoch's checkpoint
-        real_save(*args)
+    def interrupt(model, epoch, loss):  # Ctrl-C right after the first epoch's checkpoint
         raise KeyboardInterrupt
 
     checkpoint = tmp_path / "ckpt"
-    monkeypatch.setattr(torch_trainers, "save_checkpoint", save_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        make(name, epochs=3).train(corpus, checkpoint=checkpoint, progress=False)
-    monkeypatch.undo()
+        make(name, epochs=3).train(
+            corpus, checkpoint=checkpoint, progress=False, callbacks=[interrupt]
+        )
     resumed = make(name, epochs=3).train(corpus, checkpoint=checkpoint, progress=False)
     np.testing.assert_allclose(resumed.vectors, straight.vectors, rtol=1e-5, atol=1e-6)
     with pytest.raises(CheckpointMismatchError):

@@ -30,7 +30,7 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from numba import njit
@@ -213,6 +213,7 @@ class GloVe:
         corpus: str | os.PathLike | Iterable[Sequence[str]] | Corpus,
         checkpoint: str | os.PathLike | None = None,
         progress: bool = True,
+        callbacks: Sequence[Callable[[GloVe, int, float], None]] = (),
     ) -> KeyedVectors:
         """Count co-occurrences in ``corpus`` and fit the vectors; return them (also ``self.wv``).
 
@@ -227,6 +228,8 @@ class GloVe:
             after every epoch; if the file exists, training resumes after its last epoch.
         progress : bool
             Show a progress bar with pairs/s, ETA and the running loss.
+        callbacks : sequence of callables
+            ``callback(model, epochs_done, epoch_loss)`` after each epoch (and its checkpoint).
 
         Raises
         ------
@@ -251,7 +254,7 @@ class GloVe:
             progress=progress,
         )
         del corpus
-        return self.fit(X, vocab.itos, vocab.counts, checkpoint=checkpoint, progress=progress)
+        return self.fit(X, vocab.itos, vocab.counts, checkpoint, progress, callbacks)
 
     def fit(
         self,
@@ -260,6 +263,7 @@ class GloVe:
         counts: np.ndarray | None = None,
         checkpoint: str | os.PathLike | None = None,
         progress: bool = True,
+        callbacks: Sequence[Callable[[GloVe, int, float], None]] = (),
     ) -> KeyedVectors:
         """Fit the vectors to an already counted matrix ``X`` (see :meth:`train`).
 
@@ -274,7 +278,8 @@ class GloVe:
         words = list(words)
         expect = {"settings": self.hyperparameters(), "fingerprint": _fingerprint(X, words)}
         self.loss_history, self.train_seconds = [], 0.0
-        self.wv = KeyedVectors(words, self._fit(X, checkpoint, expect, progress), counts)
+        vectors = self._fit(X, checkpoint, expect, progress, callbacks)
+        self.wv = KeyedVectors(words, vectors, counts)
         return self.wv
 
     def _resume(self, checkpoint, expect: dict, params: dict) -> tuple[dict, int]:
@@ -288,7 +293,9 @@ class GloVe:
         params = {name: np.ascontiguousarray(arrays[name]) for name in params}
         return params, int(meta["epochs_done"])
 
-    def _fit(self, X: Cooccurrence, checkpoint, expect: dict, progress: bool) -> np.ndarray:
+    def _fit(
+        self, X: Cooccurrence, checkpoint, expect: dict, progress: bool, callbacks
+    ) -> np.ndarray:
         """The epochs, by Hogwild threads on the CPU; returns ``W + C`` (V, d).
 
         A subclass that trains elsewhere (:class:`~seqlab.embeddings.torch_trainers.TorchGloVe`)
@@ -328,6 +335,8 @@ class GloVe:
                 if checkpoint is not None:
                     meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
                     save_checkpoint(checkpoint, params, meta)
+                for callback in callbacks:
+                    callback(self, epoch + 1, loss)
         return params["W"] + params["C"]
 
 

@@ -523,7 +523,9 @@ class TorchGloVe(GloVe):
             "batch_size": self.batch_size,
         }
 
-    def _fit(self, X: Cooccurrence, checkpoint, expect: dict, progress: bool) -> np.ndarray:
+    def _fit(
+        self, X: Cooccurrence, checkpoint, expect: dict, progress: bool, callbacks
+    ) -> np.ndarray:
         """The epochs on the device, in minibatches; returns ``W + C`` (V, d)."""
         V, d, dev = X.n_words, self.vector_size, self.device
         i_all = torch.from_numpy(X.rows).to(dev).long()
@@ -558,6 +560,8 @@ class TorchGloVe(GloVe):
                     arrays = {k: t.cpu().numpy() for k, t in p.items()}
                     meta = {**expect, "epochs_done": epoch + 1, "loss_history": self.loss_history}
                     save_checkpoint(checkpoint, arrays, meta)
+                for callback in callbacks:
+                    callback(self, epoch + 1, loss)
         return (p["W"] + p["C"]).cpu().numpy()
 
     def step(
