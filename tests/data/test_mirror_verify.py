@@ -163,3 +163,9 @@ def test_data_list_flags_a_file_of_the_wrong_size(fake_mirror):
     assert result.exit_code == 0
     row = next(line for line in result.output.splitlines() if line.startswith("ptb "))
     assert "mirror, DAMAGED: ptb.valid.txt has the wrong size" in row
+
+
+def test_a_misspelt_dataset_name_gets_a_suggestion():
+    result = CliRunner().invoke(main, ["data", "info", "PTB"])
+    assert result.exit_code == 1
+    assert "unknown dataset 'PTB'; did you mean 'ptb'?" in result.output

@@ -551,3 +551,13 @@ def test_plot_warns_when_the_suffix_is_not_png(vectors, tmp_path):
     result = invoke("embed", "plot", vectors, "w1", "w2", "--out", tmp_path / "p.txt")
     assert result.exit_code == 0, result.output
     assert "is written as a PNG image whatever its suffix" in result.output
+
+
+def test_more_workers_than_cores_warns(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    result = invoke(
+        "embed", "train", corpus, "--out", tmp_path / "v.bin", "--no-progress",
+        "--min-count", "1", "--epochs", "1", "--dim", "4", "--workers", "64",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: --workers 64 is more than the 2 CPU cores" in result.output

@@ -6,6 +6,7 @@ kernels, numpy) are imported only when the command runs.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import warnings
@@ -314,7 +315,8 @@ _USED_BY = {
 
 
 def _warn_ignored_options(algo: str) -> None:
-    """Warn about options given on the command line that ``algo`` does not use."""
+    """Warn about options given on the command line that ``algo`` does not use, and about
+    more worker threads than cores."""
     ctx = click.get_current_context()
     for param in ctx.command.params:
         used_by = _USED_BY.get(param.name)
@@ -325,6 +327,13 @@ def _warn_ignored_options(algo: str) -> None:
                 f"{', '.join(used_by)}); it is ignored",
                 err=True,
             )
+    workers, cores = ctx.params["workers"], os.cpu_count() or 1
+    if ctx.get_parameter_source("workers") is ParameterSource.COMMANDLINE and workers > cores:
+        click.echo(
+            f"warning: --workers {workers} is more than the {cores} CPU cores of this machine: "
+            "threads beyond the cores only add overhead",
+            err=True,
+        )
 
 
 def _as_options(message: str, algo: str, bare_names: bool = True) -> str:

@@ -8,6 +8,8 @@ commit the mirror was taken from, and the official page is kept as ``source``.
 
 from __future__ import annotations
 
+import difflib
+
 from seqlab.data.errors import UnknownDatasetError
 from seqlab.data.spec import DatasetSpec, Member, RemoteArchive, RemoteFile
 
@@ -485,6 +487,8 @@ def get(name: str) -> DatasetSpec:
         return REGISTRY[name]
     except KeyError:
         known = ", ".join(REGISTRY)
+        close = difflib.get_close_matches(str(name).lower(), REGISTRY, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise UnknownDatasetError(
-            f"unknown dataset {name!r}; known datasets: {known} (see `seqlab data list`)"
+            f"unknown dataset {name!r}; {hint}known datasets: {known} (see `seqlab data list`)"
         ) from None
