@@ -561,3 +561,20 @@ def test_more_workers_than_cores_warns(corpus, tmp_path, monkeypatch):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "warning: --workers 64 is more than the 2 CPU cores" in result.output
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"\x1f\x8b\x08\x00" + bytes(40), r"gzip-compressed file, not text; .*gunzip -k"),
+        (b"PK\x03\x04" + bytes(40), r"zip-compressed file"),
+        ("a b c\n".encode("utf-16"), r"UTF-16 text .*iconv -f utf-16 -t utf-8"),
+        (b"2 3\nab " + bytes(12), r"holds NUL bytes, so it is a binary file"),
+    ],
+)
+def test_compressed_or_binary_corpus_is_named(tmp_path, content, message):
+    corpus = tmp_path / "corpus.dat"
+    corpus.write_bytes(content)
+    result = invoke("embed", "train", corpus, "--out", tmp_path / "v.bin")
+    assert_clean_error(result, r"corpus\.dat: .*" + message)
+    assert "not valid UTF-8" not in result.output

@@ -215,6 +215,7 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
 
     writable(out)  # before any work: a long run must not fail at its very end
     writable(checkpoint)
+    _check_corpus(corpus)
     if checkpoint is not None:
         _check_checkpoint(checkpoint, out)
     _warn_ignored_options(settings["algo"])
@@ -278,6 +279,39 @@ _OPTION_OF = {
     "workers": "--workers",
     "seed": "--seed",
 }
+
+
+#: Leading bytes of the compressed formats a corpus is often shipped in.
+_COMPRESSED = {
+    b"\x1f\x8b": ("gzip", "gunzip -k"),
+    b"PK\x03\x04": ("zip", "unzip"),
+    b"BZh": ("bzip2", "bunzip2 -k"),
+    b"\xfd7zXZ\x00": ("xz", "unxz -k"),
+    b"\x28\xb5\x2f\xfd": ("zstd", "unzstd"),
+}
+
+
+def _check_corpus(corpus: str) -> None:
+    """A compressed or binary file is named as such (its bytes would otherwise be reported as
+    a UTF-8 problem, with an encoding hint that cannot help)."""
+    with open(corpus, "rb") as f:
+        head = f.read(1 << 16)
+    for magic, (kind, command) in _COMPRESSED.items():
+        if head.startswith(magic):
+            raise click.ClickException(
+                f"{corpus}: this is a {kind}-compressed file, not text; decompress it first "
+                f"(e.g. {command} {corpus}) and pass the text file"
+            )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise click.ClickException(
+            f"{corpus}: this is UTF-16 text (it starts with a UTF-16 byte-order mark); convert "
+            f"it to UTF-8 first (e.g. iconv -f utf-16 -t utf-8 {corpus} > corpus.txt)"
+        )
+    if b"\x00" in head:
+        raise click.ClickException(
+            f"{corpus}: holds NUL bytes, so it is a binary file (vectors? a model?), not a text "
+            "corpus; pass a UTF-8 text file, whitespace-separated tokens, one sentence per line"
+        )
 
 
 def _check_checkpoint(checkpoint: str, out: str) -> None:
