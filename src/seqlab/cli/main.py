@@ -15,6 +15,7 @@ from seqlab.cli.demo import demo
 from seqlab.cli.embed import embed
 from seqlab.cli.explore import explore
 from seqlab.cli.lab import lab
+from seqlab.cli.lm import lm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,4 +35,5 @@ main.add_command(data)
 main.add_command(embed)
 main.add_command(explore)
 main.add_command(lab)
+main.add_command(lm)
 main.add_command(demo)
