@@ -17,6 +17,8 @@ from click.testing import CliRunner
 
 import seqlab.embeddings.training as training
 from seqlab.checks import check_int, check_number
+from seqlab.cli.embed_checks import OPTION_OF
+from seqlab.cli.embed_train import train
 from seqlab.cli.main import main
 from seqlab.embeddings import KeyedVectors
 from seqlab.embeddings.fasttext import FastText, FastTextKeyedVectors
@@ -424,11 +426,9 @@ def test_unknown_word_names_the_option_to_change(vectors):
 
 def test_constructor_messages_name_only_existing_options():
     """Every ``--option`` that a message of ``seqlab embed`` can suggest is an option there."""
-    from seqlab.cli.embed_train import _OPTION_OF, train
-
     options = {o for p in train.params for o in getattr(p, "opts", [])}
     options |= {o for p in train.params for o in getattr(p, "secondary_opts", [])}
-    assert set(_OPTION_OF.values()) <= options
+    assert set(OPTION_OF.values()) <= options
     assert {"--alpha", "--weight-power", "--no-hs"} <= options
 
 

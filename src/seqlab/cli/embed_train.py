@@ -6,15 +6,18 @@ kernels, numpy) are imported only when the command runs.
 
 from __future__ import annotations
 
-import os
-import re
 import time
 import warnings
-from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
+from seqlab.cli.embed_checks import (
+    as_options,
+    check_checkpoint,
+    check_corpus,
+    check_memory,
+    warn_ignored_options,
+)
 from seqlab.cli.options import FiniteFloat, writable
 
 ALGOS = ("skipgram", "cbow", "fasttext", "glove")
@@ -215,15 +218,15 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
 
     writable(out)  # before any work: a long run must not fail at its very end
     writable(checkpoint)
-    _check_corpus(corpus)
+    check_corpus(corpus)
     if checkpoint is not None:
-        _check_checkpoint(checkpoint, out)
-    _warn_ignored_options(settings["algo"])
+        check_checkpoint(checkpoint, out)
+    warn_ignored_options(settings["algo"])
     model = _build_model(**settings)
     started = time.perf_counter()
     try:
         prepared = prepare_corpus(corpus, model.min_count, model.max_vocab)
-        _check_memory(settings["algo"], model, len(prepared.vocab.itos))
+        check_memory(settings["algo"], model, len(prepared.vocab.itos))
         kv = model.train(prepared, checkpoint=checkpoint, progress=progress)
     except KeyboardInterrupt:
         hint = (
@@ -240,9 +243,7 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
         ValueError,
         OSError,
     ) as e:
-        raise click.ClickException(
-            _as_options(str(e), settings["algo"], bare_names=False)
-        ) from None
+        raise click.ClickException(as_options(str(e), settings["algo"], bare_names=False)) from None
     except MemoryError:
         raise click.ClickException(
             f"out of memory for {model.vector_size}-dimensional vectors: lower --dim or keep "
@@ -257,171 +258,6 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
     click.echo(f"{len(kv):,} words x {kv.vector_size} dims -> {out} ({seconds:.1f} s)")
     if losses:
         click.echo("loss per epoch: " + " ".join(f"{x:.4f}" for x in losses))
-
-
-#: Constructor argument -> option of this command, to word the constructors' messages for the
-#: command line (GloVe calls its learning rate ``learning_rate`` and its weighting exponent
-#: ``alpha``; the command has one --alpha for every learning rate).
-_OPTION_OF = {
-    "vector_size": "--vector-size",
-    "window": "--window",
-    "min_count": "--min-count",
-    "max_vocab": "--max-vocab",
-    "epochs": "--epochs",
-    "min_alpha": "--min-alpha",
-    "negative": "--negative",
-    "sample": "--sample",
-    "ns_exponent": "--ns-exponent",
-    "minn": "--minn",
-    "maxn": "--maxn",
-    "bucket": "--bucket",
-    "x_max": "--x-max",
-    "workers": "--workers",
-    "seed": "--seed",
-}
-
-
-#: Leading bytes of the compressed formats a corpus is often shipped in.
-_COMPRESSED = {
-    b"\x1f\x8b": ("gzip", "gunzip -k"),
-    b"PK\x03\x04": ("zip", "unzip"),
-    b"BZh": ("bzip2", "bunzip2 -k"),
-    b"\xfd7zXZ\x00": ("xz", "unxz -k"),
-    b"\x28\xb5\x2f\xfd": ("zstd", "unzstd"),
-}
-
-
-def _check_corpus(corpus: str) -> None:
-    """A compressed or binary file is named as such (its bytes would otherwise be reported as
-    a UTF-8 problem, with an encoding hint that cannot help)."""
-    with open(corpus, "rb") as f:
-        head = f.read(1 << 16)
-    for magic, (kind, command) in _COMPRESSED.items():
-        if head.startswith(magic):
-            raise click.ClickException(
-                f"{corpus}: this is a {kind}-compressed file, not text; decompress it first "
-                f"(e.g. {command} {corpus}) and pass the text file"
-            )
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise click.ClickException(
-            f"{corpus}: this is UTF-16 text (it starts with a UTF-16 byte-order mark); convert "
-            f"it to UTF-8 first (e.g. iconv -f utf-16 -t utf-8 {corpus} > corpus.txt)"
-        )
-    if b"\x00" in head:
-        raise click.ClickException(
-            f"{corpus}: holds NUL bytes, so it is a binary file (vectors? a model?), not a text "
-            "corpus; pass a UTF-8 text file, whitespace-separated tokens, one sentence per line"
-        )
-
-
-def _check_checkpoint(checkpoint: str, out: str) -> None:
-    """A checkpoint must not be the output, and one to resume from must be readable: found
-    now, not after the corpus has been read."""
-    from seqlab.io import ModelFileError, load_arrays  # numpy: only when the command runs
-
-    if Path(checkpoint).resolve() == Path(out).resolve():
-        raise click.UsageError(
-            "--checkpoint and --out name the same file: the vectors would overwrite the "
-            "checkpoint; give the checkpoint its own name (e.g. run.ckpt)"
-        )
-    if Path(checkpoint).exists():
-        try:
-            load_arrays(checkpoint, what="training checkpoint")
-        except (ModelFileError, OSError) as e:
-            raise click.ClickException(str(e)) from None
-
-
-#: Options that only some algorithms use; given for another, they would be silently ignored.
-_USED_BY = {
-    "min_alpha": ("skipgram", "cbow", "fasttext"),
-    "negative": ("skipgram", "cbow", "fasttext"),
-    "hs": ("skipgram", "cbow", "fasttext"),
-    "sample": ("skipgram", "cbow", "fasttext"),
-    "ns_exponent": ("skipgram", "cbow", "fasttext"),
-    "shared_negatives": ("skipgram",),
-    "fasttext_model": ("fasttext",),
-    "minn": ("fasttext",),
-    "maxn": ("fasttext",),
-    "bucket": ("fasttext",),
-    "x_max": ("glove",),
-    "weight_power": ("glove",),
-}
-
-
-def _warn_ignored_options(algo: str) -> None:
-    """Warn about options given on the command line that ``algo`` does not use, and about
-    more worker threads than cores."""
-    ctx = click.get_current_context()
-    for param in ctx.command.params:
-        used_by = _USED_BY.get(param.name)
-        given = ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
-        if used_by and given and algo not in used_by:
-            click.echo(
-                f"warning: {param.opts[0]} does not apply to --algo {algo} (only to "
-                f"{', '.join(used_by)}); it is ignored",
-                err=True,
-            )
-    workers, cores = ctx.params["workers"], os.cpu_count() or 1
-    if ctx.get_parameter_source("workers") is ParameterSource.COMMANDLINE and workers > cores:
-        click.echo(
-            f"warning: --workers {workers} is more than the {cores} CPU cores of this machine: "
-            "threads beyond the cores only add overhead",
-            err=True,
-        )
-
-
-def _as_options(message: str, algo: str, bare_names: bool = True) -> str:
-    """Rewrite the argument names of an API message as this command's options.
-
-    ``alpha=0`` becomes ``--alpha 0``; bare names too when ``bare_names`` (constructor
-    messages), else only after "lower"/"raise" (training messages, which also hold file names
-    such as ``window.txt`` that must stay as they are).
-    """
-    names = {**_OPTION_OF, "alpha": "--weight-power" if algo == "glove" else "--alpha"}
-    names["learning_rate"] = "--alpha"
-    names["min_freq"] = "--min-count"  # the vocabulary's name for it
-    alternatives = "|".join(sorted(names, key=len, reverse=True))
-    message = message.replace("hs=False", "--no-hs")
-    # Groups: 1 a verb before the name, 2 the name, 3 "=" after it.
-    pattern = re.compile(rf"(?<![\w/.-])((?:lower|raise) )?({alternatives})(?:(=)|\b(?!\.\w))")
-
-    def option(m: re.Match) -> str:
-        if not (bare_names or m[1] or m[3]):
-            return m[0]  # a bare word in a training message: leave it
-        return (m[1] or "") + names[m[2]] + (" " if m[3] else "")
-
-    return pattern.sub(option, message)
-
-
-def _check_memory(algo: str, model, n_words: int) -> None:
-    """Refuse a run whose weight matrices alone would not fit in the memory available now.
-
-    A huge --dim otherwise ends in a MemoryError, or worse in the kernel's OOM killer once the
-    pages are touched. Counted: word2vec's input and output matrices (fastText: plus at least as
-    many n-gram rows), GloVe's two matrices and their AdaGrad sums, all float32.
-    """
-    matrices = {"glove": 4, "fasttext": 3}.get(algo, 2)
-    needed = matrices * n_words * model.vector_size * 4
-    available = _available_memory()
-    if available is not None and needed > available:
-        raise click.ClickException(
-            f"--dim {model.vector_size} for {n_words:,} words needs at least "
-            f"{needed / 2**30:,.1f} GiB for the weights, but {available / 2**30:,.1f} GiB of "
-            "memory is available: lower --dim (100-300 is usual) or keep fewer words "
-            "(--max-vocab, --min-count)"
-        )
-
-
-def _available_memory() -> int | None:
-    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
 
 
 def _build_model(
@@ -501,7 +337,7 @@ def _construct(cls, algo, *args, **kwargs):
         try:
             model = cls(*args, **kwargs)
         except ValueError as e:
-            raise click.UsageError(_as_options(str(e), algo)) from None
+            raise click.UsageError(as_options(str(e), algo)) from None
     for warning in caught:
-        click.echo(f"warning: {_as_options(str(warning.message), algo)}", err=True)
+        click.echo(f"warning: {as_options(str(warning.message), algo)}", err=True)
     return model
