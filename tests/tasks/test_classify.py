@@ -1,0 +1,206 @@
+"""The classifier on tiny synthetic data: learns, saves, loads, explains, refuses bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from seqlab.cli.main import main
+from seqlab.tasks import model_dir
+from seqlab.tasks.classify import (
+    Classifier,
+    ClassifierConfig,
+    ClassifyInputError,
+    RNNClassifier,
+    evaluate,
+    train,
+)
+from seqlab.tasks.classify_data import (
+    ClassificationData,
+    DataFileError,
+    Tokenizer,
+    read_tsv,
+    split_by_text,
+)
+from seqlab.tasks.explain import attribute, html_page, terminal_line
+
+POS, NEG = ["good", "great", "superb"], ["bad", "awful", "dull"]
+FILLER = ["the", "a", "film", "movie", "plot", "was", "is", "and", "it", "this"]
+TINY = dict(embed_dim=16, hidden=16, batch_size=16, lr=0.02, epochs=6, patience=None)
+
+
+def sentiment_rows(n: int, seed: int) -> list[tuple[str, int]]:
+    """Filler words with one sentiment word; the label is the sentiment word's class."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = i % 2
+        words = [*rng.sample(FILLER, rng.randint(2, 6)), rng.choice(POS if label else NEG)]
+        rng.shuffle(words)
+        rows.append((" ".join(words), label))
+    return rows
+
+
+def tiny_data() -> ClassificationData:
+    return ClassificationData(
+        "tiny",
+        ("negative", "positive"),
+        sentiment_rows(256, 0),
+        sentiment_rows(64, 1),
+        sentiment_rows(64, 2),
+        source={"dataset": "tiny"},
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    clf, summary = train(tiny_data(), ClassifierConfig(**TINY), out, Tokenizer(), quiet=True)
+    return clf, summary, out
+
+
+def test_loss_falls_and_the_task_is_learned(trained):
+    clf, summary, out = trained
+    epochs = json.loads((out / "training" / "history.json").read_text())["epochs"]
+    assert epochs[-1]["train_loss"] < 0.5 * epochs[0]["train_loss"]
+    assert summary["valid_accuracy"] >= 0.95
+    metrics = evaluate(clf, tiny_data().test)
+    assert metrics["accuracy"] >= 0.95
+    assert np.asarray(metrics["confusion"]).sum() == 64
+
+
+def test_save_load_round_trip_predicts_the_same_without_the_data(trained):
+    clf, _, out = trained
+    texts = ["a great film", "the plot was dull", "awful awful movie"]
+    loaded = Classifier.load(out)
+    np.testing.assert_allclose(loaded.probabilities(texts), clf.probabilities(texts), atol=1e-6)
+    assert [p.label for p in loaded.predict(texts)] == ["positive", "negative", "negative"]
+    assert loaded.config == clf.config and loaded.vocab.itos == clf.vocab.itos
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "attention"])
+def test_seqlab_and_torch_layers_compute_the_same_model(cell, pooling):
+    torch.manual_seed(0)
+    config = ClassifierConfig(cell=cell, pooling=pooling, embed_dim=6, hidden=5, layers=2)
+    ours = RNNClassifier(30, 3, config).eval()
+    theirs = RNNClassifier(30, 3, ClassifierConfig(**{**config.__dict__, "backend": "torch"}))
+    theirs.load_state_dict(ours.state_dict())
+    ids = torch.randint(1, 30, (4, 7))
+    lengths = torch.tensor([7, 2, 5, 1])
+    ids[torch.arange(7)[None, :] >= lengths[:, None]] = 0
+    torch.testing.assert_close(ours(ids, lengths), theirs.eval()(ids, lengths), atol=1e-5, rtol=0)
+    # padding never changes a text's logits
+    torch.testing.assert_close(ours(ids[1:2, :2], lengths[1:2]), ours(ids, lengths)[1:2])
+
+
+def test_attributions_point_at_the_sentiment_word(trained):
+    clf, _, _ = trained
+    attr = attribute(clf, "the plot was superb")
+    assert attr.tokens == ["the", "plot", "was", "superb"] and attr.scores.shape == (4,)
+    assert attr.label == "positive" and int(np.argmax(attr.scores)) == 3 and attr.scores[3] > 0
+    against = attribute(clf, "the plot was superb", label="negative")
+    assert against.scores[3] < 0  # the same word argues against the other class
+    assert "superb[+" in terminal_line(attr, color=False)
+    assert "\x1b[48;5;" in terminal_line(attr)
+    assert html_page([attr]).count("<span style") == 4
+
+
+def test_bad_texts_are_refused_with_the_reason(trained):
+    clf, _, _ = trained
+    with pytest.raises(ClassifyInputError, match="empty"):
+        clf.predict(["   "])
+    with pytest.raises(ClassifyInputError, match=r"no word .* is in the model's vocabulary"):
+        clf.predict(["zebra xylophone"])
+    with pytest.raises(ValueError, match="not one of the model's classes"):
+        attribute(clf, "good", label="neutral")
+
+
+def test_damaged_or_foreign_model_directories_are_refused(trained, tmp_path):
+    clf, _, out = trained
+    with pytest.raises(model_dir.ModelDirError, match="does not exist"):
+        Classifier.load(tmp_path / "nowhere")
+    with pytest.raises(model_dir.ModelDirError, match="not a seqlab model directory"):
+        Classifier.load(out / "training")
+    other = tmp_path / "lm"
+    model_dir.save(other, "lm", {}, clf.model.state_dict(), clf.vocab)
+    with pytest.raises(model_dir.ModelDirError, match="holds a 'lm' model, not a 'classify'"):
+        Classifier.load(other)
+    cut = tmp_path / "cut"
+    clf.save(cut)
+    weights = cut / model_dir.WEIGHTS
+    weights.write_bytes(weights.read_bytes()[:-100])
+    with pytest.raises(model_dir.ModelDirError, match="truncated"):
+        Classifier.load(cut)
+
+
+def test_tsv_files_are_checked(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_bytes("caf\xe9 film\tpos\n".encode("cp1252"))
+    with pytest.raises(DataFileError, match=r"line 1 .* not UTF-8"):
+        read_tsv(bad)
+    bad.write_text("no tab here\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="line 1 has no tab"):
+        read_tsv(bad)
+    good = tmp_path / "good.tsv"
+    good.write_text("nice film\tpos\nbad film\tneg\n\n", encoding="utf-8")
+    assert read_tsv(good) == ([("nice film", 0), ("bad film", 1)], ["pos", "neg"])
+
+
+def test_names_split_keeps_every_name_in_one_split():
+    rows = [(f"Name{i}", i % 3) for i in range(300)] * 2 + [("Abel", 0), ("Abel", 1)]
+    train_rows, valid_rows, test_rows = split_by_text(rows)
+    assert len(train_rows) + len(valid_rows) + len(test_rows) == 302  # repeats dropped
+    names = [{t for t, _ in split} for split in (train_rows, valid_rows, test_rows)]
+    assert not (names[0] & names[2]) and not (names[0] & names[1]) and not (names[1] & names[2])
+
+
+def test_tokenizer_removes_review_markup():
+    assert Tokenizer()("Fine.<br /><br />BAD") == ["fine", ".", "bad"]
+    assert Tokenizer("char", lowercase=False, strip_markup=False)("Ng") == ["N", "g"]
+
+
+def test_cli_trains_resumes_evaluates_and_predicts(tmp_path):
+    for name, seed, n in (("train", 0, 200), ("valid", 1, 60), ("test", 2, 60)):
+        rows = sentiment_rows(n, seed)
+        text = "".join(f"{t}\t{'pos' if y else 'neg'}\n" for t, y in rows)
+        (tmp_path / f"{name}.tsv").write_text(text, encoding="utf-8")
+    out = tmp_path / "model"
+    base = ["classify", "train", "--train-file", str(tmp_path / "train.tsv")]
+    base += ["--valid-file", str(tmp_path / "valid.tsv"), "--test-file", str(tmp_path / "test.tsv")]
+    base += ["--embed-dim", "16", "--hidden", "16", "--lr", "0.02", "--out", str(out), "--quiet"]
+    runner = CliRunner()
+    result = runner.invoke(main, [*base, "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, [*base, "--epochs", "5"])  # resumes: 3 more epochs
+    assert result.exit_code == 0, result.output
+    history = json.loads((out / "training" / "history.json").read_text())
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2, 3, 4, 5]
+    result = runner.invoke(main, [*base, "--hidden", "8"])
+    assert result.exit_code == 1 and "other config (hidden)" in result.output
+
+    metrics_file = tmp_path / "m.json"
+    result = runner.invoke(main, ["classify", "eval", str(out), "--json", str(metrics_file)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(metrics_file.read_text())
+    assert metrics["accuracy"] > 0.9 and set(metrics) >= {"macro_f1", "confusion", "labels"}
+    assert (out / "confusion_test.png").read_bytes()[:4] == b"\x89PNG"
+
+    html = tmp_path / "why.html"
+    args = ["classify", "predict", str(out), "a superb film", "--explain", "--html", str(html)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("pos\t") and "superb[+" in result.output
+    assert "superb</span>" in html.read_text(encoding="utf-8")
+
+    result = runner.invoke(main, ["classify", "predict", str(out), ""])
+    assert result.exit_code == 1 and "empty" in result.output
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("tr\xe8s bien\n".encode("latin-1"))
+    result = runner.invoke(main, ["classify", "predict", str(out), "--file", str(latin)])
+    assert result.exit_code == 1 and "not UTF-8" in result.output
