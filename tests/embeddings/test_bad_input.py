@@ -578,3 +578,18 @@ def test_compressed_or_binary_corpus_is_named(tmp_path, content, message):
     result = invoke("embed", "train", corpus, "--out", tmp_path / "v.bin")
     assert_clean_error(result, r"corpus\.dat: .*" + message)
     assert "not valid UTF-8" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval", "{v}", "--pairs", "{v}", "--json", "{v}"],
+        ["plot", "{v}", "w1", "--out", "{v}"],
+        ["convert", "{v}", "{v}", "--to", "glove"],
+    ],
+)
+def test_outputs_never_overwrite_the_vectors_being_read(vectors, command):
+    before = vectors.read_bytes()
+    result = invoke("embed", *[c.format(v=vectors) for c in command])
+    assert_clean_error(result, r"is the vectors file being read")
+    assert vectors.read_bytes() == before

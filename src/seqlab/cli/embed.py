@@ -8,6 +8,7 @@ Heavy imports (numpy, scipy, matplotlib) happen inside the commands so ``seqlab 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -45,6 +46,15 @@ class _friendly_errors:
         if error is not None and isinstance(error, (ValueError, KeyError, OSError)):
             raise click.ClickException(str(error)) from error
         return False
+
+
+def _not_the_input(output: str | None, vectors: str, name: str) -> None:
+    """Refuse to write over the vectors being read (the JSON or PNG would replace them)."""
+    if output is not None and Path(output).resolve() == Path(vectors).resolve():
+        raise click.UsageError(
+            f"{name} {output} is the vectors file being read: it would be overwritten; "
+            "write to another file"
+        )
 
 
 def _print_ranked(rows) -> None:
@@ -188,6 +198,7 @@ def eval_(
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.evaluate import evaluate_analogies, evaluate_pairs, evaluation_file
 
+    _not_the_input(json_path, vectors, "--json")
     writable(json_path)
     if not analogies and not pairs:
         analogies, pairs = ALL_EVALUATIONS[:1], ALL_EVALUATIONS[1:]
@@ -267,6 +278,7 @@ def convert(source, target, to_format, fmt, limit) -> None:
     \b
     Example:  seqlab embed convert vectors.bin vectors.txt --to glove
     """
+    _not_the_input(target, source, "TARGET")
     writable(target)
     kv = _load(source, fmt, limit)
     with _friendly_errors():
@@ -305,6 +317,7 @@ def plot(vectors, words, out, neighbours, method, analogies, title, fmt) -> None
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.plot import plot_words
 
+    _not_the_input(out, vectors, "--out")
     writable(out)
     if not out.lower().endswith(".png"):
         click.echo(f"warning: {out} is written as a PNG image whatever its suffix", err=True)
