@@ -48,9 +48,15 @@ _COMPRESSED = {
 }
 
 
-def check_corpus(corpus: str) -> None:
+def check_corpus(corpus: str, outputs: dict[str, str | None]) -> None:
     """A compressed or binary file is named as such (its bytes would otherwise be reported as
-    a UTF-8 problem, with an encoding hint that cannot help)."""
+    a UTF-8 problem, with an encoding hint that cannot help); no output (option -> path) may
+    be the corpus itself."""
+    for option, path in outputs.items():
+        if path is not None and Path(path).resolve() == Path(corpus).resolve():
+            raise click.UsageError(
+                f"{option} {path} is the corpus: training would overwrite it; write to another file"
+            )
     with open(corpus, "rb") as f:
         head = f.read(1 << 16)
     for magic, (kind, command) in _COMPRESSED.items():

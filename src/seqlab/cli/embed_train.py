@@ -218,7 +218,7 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
 
     writable(out)  # before any work: a long run must not fail at its very end
     writable(checkpoint)
-    check_corpus(corpus)
+    check_corpus(corpus, {"--out": out, "--checkpoint": checkpoint})
     if checkpoint is not None:
         check_checkpoint(checkpoint, out)
     warn_ignored_options(settings["algo"])
