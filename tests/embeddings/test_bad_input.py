@@ -593,3 +593,12 @@ def test_outputs_never_overwrite_the_vectors_being_read(vectors, command):
     result = invoke("embed", *[c.format(v=vectors) for c in command])
     assert_clean_error(result, r"is the vectors file being read")
     assert vectors.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--out", "--checkpoint"])
+def test_training_never_overwrites_its_corpus(corpus, tmp_path, option):
+    before = corpus.read_bytes()
+    args = {"--out": tmp_path / "v.bin", option: corpus}
+    result = invoke("embed", "train", corpus, *[x for kv in args.items() for x in kv])
+    assert_clean_error(result, rf"{option} .*corpus\.txt is the corpus")
+    assert corpus.read_bytes() == before
