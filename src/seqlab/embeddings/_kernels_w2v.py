@@ -28,6 +28,10 @@ covered, and the raw words read (subsampled ones included).
 
 from __future__ import annotations
 
+import threading
+import warnings
+
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -46,6 +50,77 @@ FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 # count a reference to every array an inlined helper takes, two atomic operations per array and
 # call; with the per-example helpers (:func:`_learn`, :func:`_predict`) that made CBOW ~25% slower.
 NO_REFCOUNT = {"_nrt": False, "nogil": True, "cache": True, "fastmath": FASTMATH}
+#: The options of the chunk kernels, and of the loops if ``_nrt=False`` fails (see FailSoftKernel).
+WITH_REFCOUNT = {"nogil": True, "cache": True, "fastmath": FASTMATH}
+
+
+class RefcountFallbackWarning(RuntimeWarning):
+    """numba could not compile the loops without reference counting; they run with it."""
+
+
+_LOOPS = {}  # name -> Python function of every loop compiled with NO_REFCOUNT
+_fallback_lock = threading.Lock()
+_loops_refcounted = False
+
+
+def _loop(fn):
+    """Compile a kernel's loop with :data:`NO_REFCOUNT`, keeping its Python function for
+    :func:`_recompile_loops_with_refcount`."""
+    _LOOPS[fn.__name__] = fn
+    return njit(**NO_REFCOUNT)(fn)
+
+
+def _recompile_loops_with_refcount(error: Exception) -> None:
+    """Rebind every loop to a plain ``njit`` compilation (:data:`WITH_REFCOUNT`); warn once."""
+    global _loops_refcounted
+    with _fallback_lock:
+        if _loops_refcounted:
+            return
+        for name, fn in _LOOPS.items():
+            globals()[name] = njit(**WITH_REFCOUNT)(fn)
+        _loops_refcounted = True
+        reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
+        warnings.warn(
+            f"numba {numba.__version__} could not compile the word2vec/fastText loops without "
+            f"reference counting (its private option _nrt=False): {reason}. They are compiled "
+            "with plain njit instead: same results, somewhat slower training.",
+            RefcountFallbackWarning,
+            stacklevel=4,
+        )
+
+
+class FailSoftKernel:
+    """A chunk kernel (``njit`` with :data:`WITH_REFCOUNT`) that survives its loop's option.
+
+    The loop a kernel calls is compiled with numba's private ``_nrt=False``, which a numba
+    release may drop or refuse for some loop. If compiling the kernel for the arguments of a
+    call fails, every loop is compiled again with plain ``njit``, one
+    :class:`RefcountFallbackWarning` says so, and the call is repeated on a fresh compilation of
+    the kernel (numba resolves the loops when it compiles the kernel). An error raised by a kernel
+    that did compile, or by a kernel compiled after the fallback, propagates as it is.
+    """
+
+    def __init__(self, fn):
+        self.py_func = fn
+        self.__name__, self.__doc__ = fn.__name__, fn.__doc__
+        self._dispatcher = njit(**WITH_REFCOUNT)(fn)
+        self._recompiled = False
+
+    def __call__(self, *args):
+        try:
+            return self._dispatcher(*args)
+        except Exception as error:  # numba raises KeyError, TypingError, LoweringError, ...
+            if self._recompiled or self._compiled_for(args):
+                raise
+            _recompile_loops_with_refcount(error)
+            self._dispatcher = njit(**WITH_REFCOUNT)(self.py_func)
+            self._recompiled = True
+            return self._dispatcher(*args)
+
+    def _compiled_for(self, args) -> bool:
+        types_ = tuple(self._dispatcher.typeof_pyval(a) for a in args)
+        return types_ in self._dispatcher.overloads
+
 
 MAX_EXP = 6.0  # sigmoid(6) = 0.9975: beyond it word2vec makes no update
 TABLE_SIZE = 4096
@@ -433,7 +508,7 @@ def _predict(x, x_row, target, out_rows, syn1neg, syn1, points, codes, code_lens
     return loss
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@FailSoftKernel
 def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes, code_lens,
                keep, neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
                progress_step, sig, logsig):
@@ -465,7 +540,7 @@ def cbow_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
                       progress0, progress_step, sig, logsig, sentence, rows, out_rows, h, neu1e)
 
 
-@njit(**NO_REFCOUNT)
+@_loop
 def _cbow_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes, code_lens,
                keep, neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
                progress_step, sig, logsig, sentence, rows, out_rows, h, neu1e):
@@ -518,7 +593,7 @@ def _cbow_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points,
     return loss_sum, n_examples, n_words
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@FailSoftKernel
 def skipgram_chunk(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_lens, keep,
                    neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
                    progress_step, shared, sig, logsig):
@@ -538,7 +613,7 @@ def skipgram_chunk(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_l
                           progress_step, shared, sig, logsig, sentence, out_rows, neu1e)
 
 
-@njit(**NO_REFCOUNT)
+@_loop
 def _skipgram_loop(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_lens, keep,
                    neg_table, state, window, negative, hs, alpha0, min_alpha, progress0,
                    progress_step, shared, sig, logsig, sentence, out_rows, neu1e):
@@ -572,7 +647,7 @@ def _skipgram_loop(ids, starts, ends, syn0, syn1neg, syn1, points, codes, code_l
     return loss_sum, n_examples, n_words
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@FailSoftKernel
 def subword_skipgram_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes,
                            code_lens, keep, neg_table, state, window, negative, hs, alpha0,
                            min_alpha, progress0, progress_step, sig, logsig):
@@ -597,7 +672,7 @@ def subword_skipgram_chunk(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, s
                                   sentence, out_rows, h, total, neu1e)
 
 
-@njit(**NO_REFCOUNT)
+@_loop
 def _subword_skipgram_loop(ids, starts, ends, syn0, sub_ptr, sub_idx, syn1neg, syn1, points, codes,
                            code_lens, keep, neg_table, state, window, negative, hs, alpha0,
                            min_alpha, progress0, progress_step, sig, logsig, sentence, out_rows, h,
