@@ -193,7 +193,7 @@ def scale_out(n: int, epochs: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=1280, help="training examples")
+    parser.add_argument("--examples", type=int, default=3200, help="training examples")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3, help="epochs of each scale-out run")
     parser.add_argument("--no-scale-out", action="store_true")

@@ -82,7 +82,10 @@ def flatten(tree, tensors: dict[str, torch.Tensor], path: str = ""):
         items = [[k, flatten(v, tensors, f"{path}.{k}")] for k, v in tree.items()]
         return {"__items__": items}
     if isinstance(tree, tuple | list):
-        flat = [flatten(v, tensors, f"{path}.{i}") for i, v in enumerate(tree)]
+        if all(type(v) in (int, float) for v in tree):  # e.g. random's state: 625 ints
+            flat = list(tree)
+        else:
+            flat = [flatten(v, tensors, f"{path}.{i}") for i, v in enumerate(tree)]
         return {"__tuple__": flat} if isinstance(tree, tuple) else flat
     if tree is None or isinstance(tree, bool | int | float | str):
         return tree
@@ -97,7 +100,7 @@ def flatten(tree, tensors: dict[str, torch.Tensor], path: str = ""):
 def unflatten(tree, tensors: dict[str, torch.Tensor]):
     """The inverse of `flatten`."""
     if isinstance(tree, list):
-        return [unflatten(v, tensors) for v in tree]
+        return [v if type(v) in (int, float) else unflatten(v, tensors) for v in tree]
     if not isinstance(tree, dict):
         return tree
     if "__tensor__" in tree:
