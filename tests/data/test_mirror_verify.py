@@ -11,6 +11,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import seqlab.lab
+import seqlab.lab.demo
 from seqlab import data
 from seqlab.cli.main import main
 from seqlab.data import verify as verify_module
@@ -169,3 +171,13 @@ def test_a_misspelt_dataset_name_gets_a_suggestion():
     result = CliRunner().invoke(main, ["data", "info", "PTB"])
     assert result.exit_code == 1
     assert "unknown dataset 'PTB'; did you mean 'ptb'?" in result.output
+
+
+@pytest.mark.parametrize("command", [["lab", "relu-explosion", "--quick"], ["demo", "--quick"]])
+def test_lab_and_demo_say_when_the_mirror_is_missing(monkeypatch, tmp_path, command):
+    monkeypatch.setattr(seqlab.lab, "run", lambda *a, **k: None)
+    monkeypatch.setattr(seqlab.lab.demo, "run_demo", lambda *a, **k: None)
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path / "nowhere"))
+    result = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "nowhere does not exist" in result.stderr

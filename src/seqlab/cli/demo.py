@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import writable
+from seqlab.cli.options import warn_if_mirror_unusable, writable
 
 
 @click.command()
@@ -63,6 +63,7 @@ def demo(
     from seqlab.lab.vectors import NoCorpusError
 
     writable(out, folder=True)  # before minutes of training, not when the report is saved
+    warn_if_mirror_unusable()
     settings = DemoSettings(
         out=out, quick=quick, tokens=tokens, epochs=epochs, workers=workers, seed=seed
     )

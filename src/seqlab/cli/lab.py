@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import writable
+from seqlab.cli.options import warn_if_mirror_unusable, writable
 from seqlab.lab import EXPERIMENTS
 
 
@@ -48,6 +48,7 @@ def lab(name: str, quick: bool, out: Path, seed: int) -> None:
     from seqlab.lab.vectors import NoCorpusError
 
     writable(out, folder=True)  # before the experiment runs, not when it saves
+    warn_if_mirror_unusable()
     try:
         run(name, out, quick=quick, seed=seed)
     except (NoCorpusError, ValueError, OSError) as err:

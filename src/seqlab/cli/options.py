@@ -36,3 +36,13 @@ def writable(path: str | Path | None, folder: bool = False) -> None:
         check_writable(path, folder=folder)
     except OSError as e:
         raise click.ClickException(str(e)) from None
+
+
+def warn_if_mirror_unusable() -> None:
+    """One ``warning:`` line when ``$SEQLAB_DATA`` is set but is no folder, before a command
+    that needs datasets reports them as missing."""
+    from seqlab.data.fetch import mirror_warning  # the data layer loads only when a command runs
+
+    problem = mirror_warning()
+    if problem is not None:
+        click.echo(f"warning: {problem}", err=True)
