@@ -11,6 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from seqlab.cli.main import main
+from seqlab.embeddings import KeyedVectors
 from seqlab.tasks import model_dir
 from seqlab.tasks.classify import (
     Classifier,
@@ -204,3 +205,19 @@ def test_cli_trains_resumes_evaluates_and_predicts(tmp_path):
     latin.write_bytes("tr\xe8s bien\n".encode("latin-1"))
     result = runner.invoke(main, ["classify", "predict", str(out), "--file", str(latin)])
     assert result.exit_code == 1 and "not UTF-8" in result.output
+
+
+def test_pretrained_vectors_start_the_embedding_and_stay_frozen(tmp_path, capsys):
+    words = ["good", "bad", "film", "the"]
+    vectors = np.arange(len(words) * 16, dtype=np.float32).reshape(len(words), 16) / 100
+    path = tmp_path / "vectors.txt"
+    KeyedVectors(words, vectors).save(path, format="word2vec-txt")
+    config = ClassifierConfig(**{**TINY, "epochs": 1, "vectors": str(path), "freeze": True})
+    clf, _ = train(tiny_data(), config, tmp_path / "run", Tokenizer(), quiet=True)
+    assert "pretrained vectors cover 4 of" in capsys.readouterr().out
+    weight = clf.model.embedding.weight
+    assert not weight.requires_grad
+    np.testing.assert_array_equal(weight[clf.vocab.stoi["good"]].detach().numpy(), vectors[0])
+    path.unlink()  # the model directory does not need the vectors file any more
+    loaded = Classifier.load(tmp_path / "run")
+    assert loaded.predict(["good film"])[0].label in ("negative", "positive")
