@@ -12,6 +12,7 @@ the initial state. ``Step.continuing`` is how many rows continue from the previo
 rows ``[continuing:active]`` start from the initial state there.
 """
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -204,46 +205,122 @@ def step_product(weight: torch.Tensor, rows: int):
     """``h ↦ h Wᵀ`` for a weight (out, in) that every time step multiplies by; h is (n ≤ rows, in).
 
     On CPU float32 with oneDNN, for products of at least `ONEDNN_MIN_FLOPS`, the weight is packed
-    once into oneDNN's blocked layout and each step runs oneDNN's matmul: 25-35 % faster than
-    ``torch.mm`` (MKL, which takes its AVX2 path on this AMD CPU) at the LSTM's (B, H)·(H, 4H)
-    shapes; it is where torch.nn.LSTM's fused CPU kernel gets its speed. A oneDNN call costs
-    ~15 µs more than ``torch.mm`` before any arithmetic, so smaller products (the lab's small
-    models) stay ``torch.mm``; from about 8 MFLOP on (the RNN's (64, 256)·(256, 256)) oneDNN
-    is as fast or faster.
+    once into oneDNN's blocked layout and each step runs oneDNN's matmul (where torch.nn.LSTM's
+    fused CPU kernel gets its speed); smaller products stay ``torch.mm``, because a oneDNN call
+    has a fixed cost of its own before any arithmetic. Both give the same function; see `onednn`
+    for when oneDNN is used at all.
     """
-    if _onednn(weight) and 2 * rows * weight.numel() >= ONEDNN_MIN_FLOPS:
-        packed = _pack(weight, rows)
-        return lambda h: _onednn_linear(h, packed, None)
+    if onednn.usable(weight) and 2 * rows * weight.numel() >= ONEDNN_MIN_FLOPS:
+        packed = onednn.pack(weight, rows)
+        if packed is not None:
+            return lambda h: onednn.linear(h, packed, weight, None)
     weight_t = weight.t()
     return lambda h: torch.mm(h, weight_t)
 
 
-#: Below this many FLOPs per step oneDNN's fixed cost outweighs its faster arithmetic (measured:
-#: about even at 8.4 and 10.2 MFLOP, 1.4× faster at 16.8, 2× slower at 0.3).
+#: Below this many FLOPs per step oneDNN's fixed cost outweighs its faster arithmetic.
+#: ``python benchmarks/onednn_threshold.py`` measures both products per step over a range of
+#: shapes and prints where oneDNN starts to win on the machine at hand; 8 MFLOP is where it
+#: did on the 2-core x86 machine the benchmarks in docs/benchmarks.md ran on.
 ONEDNN_MIN_FLOPS = 8e6
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """``x Wᵀ + b`` for x (M, in) and weight (out, in): the input projections of all steps at once.
 
-    oneDNN on CPU float32 (10-20 % faster than MKL's ``addmm`` here, see `step_product`).
+    oneDNN with a packed weight where `onednn` allows it (faster than ``torch.addmm`` at these
+    shapes, see ``benchmarks/onednn_threshold.py``), else ``torch.mm``/``torch.addmm``.
     """
-    if _onednn(weight):
-        return _onednn_linear(x.contiguous(), _pack(weight, x.shape[0]), bias)
+    if onednn.usable(weight):
+        packed = onednn.pack(weight, x.shape[0])
+        if packed is not None:
+            return onednn.linear(x.contiguous(), packed, weight, bias)
+    return _mm(x, weight, bias)
+
+
+def _mm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     return torch.mm(x, weight.t()) if bias is None else torch.addmm(bias, x, weight.t())
 
 
-def _onednn(weight: torch.Tensor) -> bool:
-    # private ops (torch.ops.mkldnn): guarded here, and tested against torch.mm
-    return like_fused(weight) and torch.backends.mkldnn.is_available()
+class OneDNNLinear:
+    """oneDNN's matrix product with a packed weight, which fails soft to ``torch.mm``.
+
+    ``torch.ops.mkldnn._reorder_linear_weight`` and ``_linear_pointwise`` are private torch ops:
+    a torch release may drop or change them. So they are probed once, on first use, against
+    ``torch.mm``; if they are missing, raise or disagree — then or at any later call — seqlab
+    warns once (`OneDNNUnavailableWarning`) and uses ``torch.mm``/``torch.addmm`` from then
+    on, with the same results. ``torch.backends.mkldnn.flags(enabled=False)`` turns them off
+    too, checked at every call. `reset` forgets the probe (for tests that swap the ops).
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Probe the ops again on next use, and warn again if they fail."""
+        self._works: bool | None = None
+
+    def usable(self, weight: torch.Tensor) -> bool:
+        """Whether a product with `weight` runs on oneDNN now."""
+        if not like_fused(weight) or not torch.backends.mkldnn.is_available():
+            return False
+        if not getattr(torch.backends.mkldnn, "enabled", True):  # flags(enabled=False)
+            return False
+        if self._works is None:
+            self._works = self._probe()
+        return self._works
+
+    def pack(self, weight: torch.Tensor, rows: int) -> torch.Tensor | None:
+        """`weight` (out, in) in oneDNN's layout for products with up to `rows` rows, or None."""
+        try:
+            return torch.ops.mkldnn._reorder_linear_weight(weight.detach().contiguous(), rows)
+        except Exception as error:  # a private op: whatever it raises, torch.mm takes over
+            self._give_up(error)
+            return None
+
+    def linear(self, x, packed, weight, bias):
+        """``x Wᵀ + b`` with the packed weight; with `weight` by ``torch.mm`` if oneDNN fails."""
+        if self._works:
+            try:
+                return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
+            except Exception as error:  # a private op: whatever it raises, torch.mm takes over
+                self._give_up(error)
+        return _mm(x, weight, bias)
+
+    def _probe(self) -> bool:
+        x = torch.linspace(-1, 1, 6).view(2, 3)
+        weight = torch.linspace(-2, 2, 12).view(4, 3)
+        bias = torch.linspace(0, 1, 4)
+        self._works = True
+        try:
+            packed = self.pack(weight, 2)
+            result = None if packed is None else self.linear(x, packed, weight, bias)
+            if result is not None and not torch.allclose(result, _mm(x, weight, bias)):
+                self._give_up(ValueError("its result differs from torch.addmm"))
+        except Exception as error:  # the probe's own calls: anything means "do not use"
+            self._give_up(error)
+        return self._works
+
+    def _give_up(self, error: Exception) -> None:
+        if self._works is False:
+            return
+        self._works = False
+        warnings.warn(
+            "seqlab.nn: oneDNN's private linear ops (torch.ops.mkldnn._reorder_linear_weight / "
+            f"_linear_pointwise) failed in this torch {torch.__version__}: "
+            f"{type(error).__name__}: {error}. Using torch.mm instead: same results, "
+            "somewhat slower recurrent layers on CPU.",
+            OneDNNUnavailableWarning,
+            stacklevel=4,
+        )
 
 
-def _pack(weight: torch.Tensor, rows: int) -> torch.Tensor:
-    return torch.ops.mkldnn._reorder_linear_weight(weight.detach().contiguous(), rows)
+class OneDNNUnavailableWarning(RuntimeWarning):
+    """oneDNN's private linear ops failed; seqlab.nn uses ``torch.mm`` instead."""
 
 
-def _onednn_linear(x: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None):
-    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
+#: The one `OneDNNLinear` every layer uses.
+onednn = OneDNNLinear()
 
 
 def like_fused(t: torch.Tensor) -> bool:
