@@ -313,12 +313,9 @@ class KeyedVectors:
         neg, _, neg_rows = self._weighted_keys(None, negative) if negative else ([], [], [])
         rows = rows + neg_rows
         unit = self.unit_vectors[:restrict_vocab]  # (R, d)
-        # One product for all keys: reading the (R, d) matrix once, not once per key, is what
-        # a single query's time depends on.
-        shifted = (1 + unit @ np.stack(pos + neg, axis=1)) / 2  # (R, keys)
-        scores = np.prod(shifted[:, : len(pos)], axis=1)
+        scores = np.prod([(1 + unit @ p) / 2 for p in pos], axis=0)
         if neg:
-            scores = scores / (np.prod(shifted[:, len(pos) :], axis=1) + 1e-6)
+            scores = scores / (np.prod([(1 + unit @ m) / 2 for m in neg], axis=0) + 1e-6)
         return self._rank(scores[None, :].astype(np.float32), [rows], topn)[0]
 
     def analogy(
