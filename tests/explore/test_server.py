@@ -126,3 +126,16 @@ def test_background_server_stops(kv):
     assert not server.thread.is_alive()
     with pytest.raises(httpx2.ConnectError):
         httpx2.get(url + "api/info", timeout=2)
+
+
+def test_listening_socket_is_tcp_so_responses_are_not_delayed():
+    """asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets created with
+    IPPROTO_TCP; without it each small JSON answer waited ~40 ms for a delayed ACK."""
+    import socket
+
+    sock = bind(0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockname()[0] == "127.0.0.1"
+    finally:
+        sock.close()
