@@ -70,6 +70,12 @@ def classify() -> None:
 @click.option("--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [2e-3]")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="At most. [5; sst2 3]")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stop. [2]")
+@click.option(
+    "--class-weight",
+    type=click.Choice(["none", "balanced"]),
+    default=None,
+    help="balanced: rare classes weigh as much as frequent ones in the loss. [none]",
+)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
