@@ -34,7 +34,7 @@ def per_step_seconds(product, h, steps) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def measure(B, H, G, repeats) -> dict:
+def measure(B, H, G, repeats, max_steps=2000) -> dict:
     weight = torch.randn(G * H, H)
     h = torch.randn(B, H)
     weight_t = weight.t()
@@ -44,7 +44,7 @@ def measure(B, H, G, repeats) -> dict:
         "onednn": lambda x: torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], ""),
     }
     flops = 2.0 * B * H * G * H
-    steps = max(10, min(2000, int(2e9 / flops)))  # about the same wall time for every shape
+    steps = max(10, min(max_steps, int(2e9 / flops)))  # about the same wall time for every shape
     times = {name: [] for name in products}
     for _ in range(repeats):  # interleaved, so that a busy moment hits both
         for name, product in products.items():
@@ -75,6 +75,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)))
     parser.add_argument("--hidden", default=",".join(map(str, HIDDEN)))
+    parser.add_argument("--max-steps", type=int, default=2000, help="products per timing, at most")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if not torch.backends.mkldnn.is_available():
@@ -90,7 +91,7 @@ def main(argv=None):
     for G in GATES:
         for B in batches:
             for H in hidden:
-                r = measure(B, H, G, args.repeats)
+                r = measure(B, H, G, args.repeats, args.max_steps)
                 rows.append(r)
                 print(
                     f"{B:4d} {H:5d} {G:2d} {r['flops'] / 1e6:8.2f} {r['mm_us']:9.1f} "

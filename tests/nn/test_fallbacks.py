@@ -1,8 +1,12 @@
 """oneDNN's private linear ops fail soft: without them seqlab.nn uses torch.mm, warns once, and
 still equals torch.nn; ``torch.backends.mkldnn.flags(enabled=False)`` turns them off."""
 
+import json
+import subprocess
+import sys
 import types
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -116,3 +120,16 @@ def test_disabled_mkldnn_uses_torch_mm(monkeypatch):
     assert calls == []
     assert_matches_torch_nn("lstm")  # enabled again: the spy sees the products
     assert calls
+
+
+def test_threshold_benchmark_prints_the_crossover(tmp_path):
+    # the measurement that ONEDNN_MIN_FLOPS comes from can be redone
+    script = Path(__file__).parents[2] / "benchmarks" / "onednn_threshold.py"
+    out = tmp_path / "threshold.json"
+    cmd = [sys.executable, str(script), "--batches", "4", "--hidden", "8,16", "--repeats", "1"]
+    cmd += ["--max-steps", "10", "--json", str(out)]
+    printed = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    data = json.loads(out.read_text())
+    assert len(data["rows"]) == 4  # 1 batch size x 2 hidden sizes x G = 1, 4
+    assert all(r["ratio"] == pytest.approx(r["mm_us"] / r["onednn_us"]) for r in data["rows"])
+    assert "crossover" in printed.splitlines()[-1]

@@ -18,7 +18,7 @@ Gate pre-activations arrive with their tanh rows doubled (see ``bptt_lstm``), so
 
 tanh is Eigen's rational approximation (absolute error < 3e-7 in float32), because numba
 without Intel SVML calls libm's scalar ``tanhf``/``expf`` and cannot vectorise the loop.
-The kernels are float32 only; float64 (gradcheck) keeps the torch path.
+The kernels are float32 only; other dtypes take the reference or the torch-op loops.
 
 NaN and ±inf propagate as in torch.nn: a NaN anywhere stays NaN, ``tanh(±inf) = ±1`` and
 ``σ(±inf)`` is 1 or 0, and ``0 · inf`` in a derivative is NaN. So the kernels are compiled with
