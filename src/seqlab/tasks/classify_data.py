@@ -65,7 +65,7 @@ class Tokenizer:
     --------
     >>> Tokenizer("word", lowercase=True)("Great film.<br /><br />Loved it")
     ['great', 'film', '.', 'loved', 'it']
-    >>> Tokenizer("char")("Abe")
+    >>> Tokenizer("char", lowercase=False)("Abe")
     ['A', 'b', 'e']
     """
 
