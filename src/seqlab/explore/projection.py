@@ -277,7 +277,9 @@ def _umap(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
     import umap  # optional dependency (seqlab[umap]); checked by _check_settings
 
     neighbours = min(15, len(x) - 1)
-    return umap.UMAP(n_components=dims, n_neighbors=neighbours, random_state=seed).fit_transform(x)
+    # n_jobs=1: a seeded UMAP is single-threaded anyway (it warns when told otherwise)
+    reducer = umap.UMAP(n_components=dims, n_neighbors=neighbours, random_state=seed, n_jobs=1)
+    return reducer.fit_transform(x)
 
 
 def _direction(kv: KeyedVectors, start: str, end: str) -> np.ndarray:
