@@ -28,12 +28,12 @@ from seqlab.train import TrainConfig, Trainer
 TINY = dict(embed_dim=8, hidden=12, layers=2, batch_size=3, bptt=5, epochs=1)
 
 
-@pytest.fixture
-def text_file(tmp_path):
+@pytest.fixture(scope="module")
+def text_file(tmp_path_factory):
     rng = np.random.default_rng(0)
     words = ["to", "be", "or", "not", "that", "is", "the", "question", "whether", "tis", "in"]
     lines = [" ".join(rng.choice(words, 7)) for _ in range(60)]
-    path = tmp_path / "tiny.txt"
+    path = tmp_path_factory.mktemp("text") / "tiny.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -226,11 +226,13 @@ def test_non_utf8_and_missing_text(tmp_path):
 # --- a trained model: scoring, generation, directory ---
 
 
-@pytest.fixture
-def trained(text_file, tmp_path):
-    data = load_text(text_file, "char")
-    lm, summary = lm_run.train(data, config_for("char", **TINY), tmp_path / "run", quiet=True)
-    return lm, summary, tmp_path / "run"
+@pytest.fixture(scope="module")
+def trained(text_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lm") / "run"
+    lm, summary = lm_run.train(
+        load_text(text_file, "char"), config_for("char", **TINY), out, quiet=True
+    )
+    return lm, summary, out
 
 
 def test_training_reports_valid_and_test_bits_per_char(trained):
