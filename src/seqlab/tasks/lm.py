@@ -185,7 +185,7 @@ class StreamWindows(torch.utils.data.Dataset):
     >>> windows.inputs.tolist()
     [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
     >>> len(windows), [x.tolist() for x in windows[2]]  # window 1 of stream 0
-    (6, [[3, 4], [4, 5]])
+    (4, [[3, 4], [4, 5]])
     """
 
     def __init__(self, ids: np.ndarray, streams: int, bptt: int) -> None:
