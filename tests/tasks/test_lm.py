@@ -283,6 +283,21 @@ def test_model_directory_round_trip(trained):
     assert "".join(loaded.generate([1], 20, seed=3)) == "".join(lm.generate([1], 20, seed=3))
 
 
+def test_tied_word_model_round_trip(text_file, tmp_path):
+    data = load_text(text_file, "word")
+    config = config_for("word", **{**TINY, "embed_dim": 12, "tie_weights": True})
+    lm, _ = lm_run.train(data, config, tmp_path / "w", quiet=True)
+    loaded = TrainedLM.load(tmp_path / "w")
+    assert loaded.model.decoder.weight is loaded.model.embedding.weight
+    ids = torch.randint(0, len(lm.vocab), (2, 9))
+    with torch.no_grad():
+        assert torch.equal(lm.model.eval()(ids)[0], loaded.model(ids)[0])
+    ids, unknown = loaded.encode_prompt("to be zebra")
+    assert unknown == ["zebra"] and loaded.vocab.decode(ids)[-1] == "<unk>"
+    text = "".join(loaded.generate(ids, 30, seed=0))
+    assert text.startswith(" ") or text.startswith("\n")
+
+
 def test_directory_of_another_task_is_refused(trained, tmp_path):
     lm, _, _ = trained
     other = model_dir.save(tmp_path / "cls", "classify", {}, lm.model.state_dict(), lm.vocab)

@@ -38,6 +38,7 @@ from seqlab.text import Vocab
 from seqlab.train import ResumableBatchSampler
 
 TASK = "lm"
+TIED = "decoder.weight"  # the embedding matrix again when weights are tied
 CELLS = ("lstm", "gru", "rnn")
 
 
@@ -320,7 +321,10 @@ class TrainedLM:
             "source": self.source,
             "info": self.info,
         }
-        return model_dir.save(path, TASK, settings, self.model.state_dict(), self.vocab)
+        state = self.model.state_dict()
+        if self.config.tie_weights:  # one tensor under two names: safetensors stores it once
+            del state[TIED]
+        return model_dir.save(path, TASK, settings, state, self.vocab)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> TrainedLM:
@@ -328,6 +332,8 @@ class TrainedLM:
         try:
             config = LMConfig(**{**settings["config"], "backend": "seqlab"})
             model = LanguageModel(len(vocab), config)
+            if config.tie_weights:
+                state[TIED] = state["embedding.weight"]
             model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise model_dir.ModelDirError(
