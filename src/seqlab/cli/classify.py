@@ -67,7 +67,9 @@ def classify() -> None:
     "--max-tokens", type=click.IntRange(min=1), default=None, help="Keep the first N. [400]"
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[64]")
-@click.option("--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [2e-3]")
+@click.option(
+    "--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [2e-3; mr 5e-3]"
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="At most. [5; sst2 3]")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stop. [2]")
 @click.option(

@@ -47,9 +47,11 @@ SPECIALS = ("<pad>", "<unk>")
 
 
 #: Settings that differ from `ClassifierConfig`'s defaults for one dataset.
-#: SST-2's 64k training sentences need fewer passes (and must train in 15 minutes on 2 cores).
+#: SST-2's 64k training sentences need fewer passes (and must train in 15 minutes on 2 cores);
+#: MR's 8.5k learn faster at lr 5e-3 (validation accuracy 75.9 % against 72.0 % at 2e-3).
 DATASET_DEFAULTS = {
     "names": {"embed_dim": 32, "hidden": 128, "max_tokens": None},
+    "rt_polarity": {"lr": 5e-3},
     "sst2": {"epochs": 3},
 }
 
