@@ -2,5 +2,8 @@
 
 - `seqlab.tasks.classify`: many-to-one classification (sentiment, a name's language).
 - `seqlab.tasks.explain`: which tokens pushed a prediction (gradient × input).
+- `seqlab.tasks.lm`: language models trained with truncated BPTT (`lm_data`: token streams,
+  `lm_run`: the train and eval runs).
+- `seqlab.tasks.sampling`: temperature, top-k, top-p and greedy choice of the next token.
 - `seqlab.tasks.model_dir`: a trained model as a directory (safetensors + JSON + vocabulary).
 """
