@@ -40,8 +40,18 @@ def classify() -> None:
     show_default="char for names, else word",
     help="Tokens: words (lowercased, markup removed) or characters.",
 )
-@click.option("--cell", type=click.Choice(["lstm", "gru", "rnn"]), default=None, help="[lstm]")
-@click.option("--embed-dim", type=click.IntRange(min=1), default=None, help="[64; names 32]")
+@click.option(
+    "--cell",
+    type=click.Choice(["lstm", "gru", "rnn"]),
+    default=None,
+    help="Recurrent layer. [lstm]",
+)
+@click.option(
+    "--embed-dim",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Embedding size (the vectors' with --vectors). [64; names 32]",
+)
 @click.option(
     "--hidden",
     type=click.IntRange(min=1),
@@ -50,7 +60,12 @@ def classify() -> None:
 )
 @click.option("--layers", type=click.IntRange(min=1), default=None, help="Stacked layers. [1]")
 @click.option("--bidirectional/--unidirectional", default=None, help="[bidirectional]")
-@click.option("--dropout", type=FiniteFloat(0, 1, max_open=True), default=None, help="[0.3]")
+@click.option(
+    "--dropout",
+    type=FiniteFloat(0, 1, max_open=True),
+    default=None,
+    help="On embeddings, between layers, before the output. [0.3]",
+)
 @click.option(
     "--pooling",
     type=click.Choice(["last", "max", "mean", "attention"]),
@@ -66,7 +81,9 @@ def classify() -> None:
 @click.option(
     "--max-tokens", type=click.IntRange(min=1), default=None, help="Keep the first N. [400]"
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[64]")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=None, help="Examples per batch. [64]"
+)
 @click.option(
     "--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [2e-3; mr 5e-3]"
 )
