@@ -85,7 +85,7 @@ def classify() -> None:
     "--batch-size", type=click.IntRange(min=1), default=None, help="Examples per batch. [64]"
 )
 @click.option(
-    "--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [2e-3; mr 5e-3]"
+    "--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [5e-3; names 2e-3]"
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="At most. [5; sst2 3]")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stop. [2]")
