@@ -48,7 +48,7 @@ def lm() -> None:
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="[8 / 13]")
 @click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default=None, help="[adam / sgd]")
-@click.option("--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="[2e-3 / 1]")
+@click.option("--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="[2e-3 / 20]")
 @click.option(
     "--decay",
     type=FiniteFloat(0, 1, min_open=True),
@@ -59,7 +59,7 @@ def lm() -> None:
     "--decay-after", type=click.IntRange(min=0), default=None, help="Epochs at full lr. [5 / 4]"
 )
 @click.option(
-    "--clip", type=FiniteFloat(min=0, min_open=True), default=None, help="Gradient norm. [5]"
+    "--clip", type=FiniteFloat(min=0, min_open=True), default=None, help="Gradient norm. [5 / 0.25]"
 )
 @click.option(
     "--max-vocab",

@@ -94,7 +94,10 @@ class LMConfig:
 
 #: Defaults per level. Words: Zaremba et al. 2014 "small" (PTB: 2×200, T=20, B=20, uniform
 #: ±0.1 init, SGD lr 1 halved after each epoch from epoch 5 on, clip 5, 13 epochs, no dropout)
-#: plus tied weights. Characters: the `LMConfig` defaults, a 2×512 LSTM (T=100, B=64, Adam 2e-3
+#: plus tied weights. Zaremba's loss is summed over the T steps of a window (averaged over the
+#: batch); ours is the mean over all B·T tokens, whose gradient is T times smaller, so the same
+#: updates need lr 1·T = 20 and a clipping norm of 5/T = 0.25 (torch's word_language_model uses
+#: the same pair). Characters: the `LMConfig` defaults, a 2×512 LSTM (T=100, B=64, Adam 2e-3
 #: halved after each epoch from epoch 6 on, dropout 0.2, 8 epochs), sized for an hour on 2 cores.
 PRESETS = {
     "word": dict(
@@ -109,10 +112,10 @@ PRESETS = {
         bptt=20,
         epochs=13,
         optimizer="sgd",
-        lr=1.0,
+        lr=20.0,
         decay=0.5,
         decay_after=4,
-        clip=5.0,
+        clip=0.25,
     ),
     "char": dict(level="char"),
 }
