@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["rt_polarity", "sst2"])
     parser.add_argument("--epochs", type=int, default=None, help="default: ClassifierConfig's")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--lr", type=float, default=None, help="default: ClassifierConfig's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -130,6 +131,8 @@ def main() -> None:
         options = {**DATASET_DEFAULTS.get(data.name, {}), "seed": args.seed}
         if args.epochs:
             options["epochs"] = args.epochs
+        if args.lr:
+            options["lr"] = args.lr
         config = ClassifierConfig(**options)
         tokenizer = classify_data.default_tokenizer(data.name)
         workdir = Path(tempfile.mkdtemp(prefix=f"classify_bench_{name}_"))
