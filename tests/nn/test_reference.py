@@ -290,3 +290,19 @@ def test_cuda_torch_op_loops_match_the_cpu_reference(cls, dtype):
     tol = 1e-12 if dtype == torch.float64 else 1e-5
     for a, b in zip(*results, strict=True):
         assert_close(b.cpu(), a, tol)
+
+
+def test_reference_relu_backward_selects_like_torch_where_the_gradient_is_nan():
+    # where h <= 0 relu passes no gradient: a NaN arriving there gives 0 (torch), not 0·NaN
+    torch.manual_seed(0)
+    ours = RNN(3, 4, nonlinearity="relu", impl="reference").double()
+    theirs = torch.nn.RNN(3, 4, nonlinearity="relu").double()
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(5, 2, 3, dtype=torch.float64, requires_grad=True)
+    y_ours, y_theirs = ours(x)[0], theirs(x)[0]
+    grad = torch.ones_like(y_ours)
+    grad[(y_theirs <= 0).detach()] = float("nan")
+    (dx_ours,) = torch.autograd.grad(y_ours, x, grad)
+    (dx_theirs,) = torch.autograd.grad(y_theirs, x, grad)
+    assert torch.equal(torch.isnan(dx_ours), torch.isnan(dx_theirs))
+    assert torch.allclose(dx_ours.nan_to_num(), dx_theirs.nan_to_num())

@@ -44,13 +44,14 @@ from torch.autograd.function import once_differentiable
 
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES
 
-#: The activation of the Elman RNN, and its derivative f'(a) written with h = f(a), which the
-#: forward pass keeps (for relu: 1 where a > 0, i.e. where h > 0; and where h is NaN).
+#: The activation of the Elman RNN, and the step back through it: δ = ∂L/∂a = ∂L/∂h · f'(a),
+#: written with h = f(a), which the forward pass keeps. relu's f'(a) is 1 where a > 0, else 0;
+#: it is a selection, as in torch, so that a NaN in ∂L/∂h where h <= 0 gives 0, not 0·NaN.
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
-DERIVATIVES = {
-    "tanh": lambda h: 1 - h**2,
-    "relu": lambda h: (~(h <= 0)).to(h.dtype),  # as torch: NaN passes δ on
-    "sigmoid": lambda h: h * (1 - h),
+BACKWARD = {
+    "tanh": lambda h, dh: dh * (1 - h**2),
+    "relu": lambda h, dh: torch.where(h <= 0, 0, dh),
+    "sigmoid": lambda h, dh: dh * h * (1 - h),
 }
 
 
@@ -117,14 +118,14 @@ class ReferenceRNNFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_n):
         W_xh, W_hh = ctx.saved_tensors
         T, B, _ = dy.shape
-        f_prime = DERIVATIVES[ctx.nonlinearity]
+        through_f = BACKWARD[ctx.nonlinearity]
         dW_xh, dW_hh = torch.zeros_like(W_xh), torch.zeros_like(W_hh)
         db_h = W_hh.new_zeros(W_hh.shape[0])
         dx, state_grads = [None] * T, [None] * T
         dh = dh_n  # ∂L/∂h of the carried state, (B, H)
         for s in reversed(ctx.tape):
             dh_t = dh[: s.running] + dy[s.t, : s.running]  # total derivative ∂L/∂h_t
-            delta_t = dh_t * f_prime(s.h)  # δ_t = ∂L/∂a_t, a_t the pre-activation
+            delta_t = through_f(s.h, dh_t)  # δ_t = ∂L/∂a_t = ∂L/∂h_t · f'(a_t)
             dW_xh = dW_xh + delta_t.T @ s.x  # ∂L/∂W_xh = Σ_t δ_t x_tᵀ
             dW_hh = dW_hh + delta_t.T @ s.h_prev  # ∂L/∂W_hh = Σ_t δ_t h_{t-1}ᵀ
             db_h = db_h + delta_t.sum(0)  # ∂L/∂b_h = Σ_t δ_t
