@@ -147,6 +147,22 @@ def split_by_text(examples: Examples, fractions=(0.8, 0.1, 0.1)) -> tuple[Exampl
     return tuple([(t, y) for t, _ in split for y in labels_of[t]] for split in splits)
 
 
+def read_utf8(path: Path, fixed_name: str) -> str:
+    """The text of a UTF-8 file (a BOM is dropped), or `DataFileError` naming the file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataFileError(f"{path}: cannot be read ({e.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataFileError(
+            f"{path}: line {line} (byte {e.start}) is not UTF-8; convert the file to UTF-8, "
+            f"e.g. `iconv -f cp1252 -t utf-8 {path.name} > {fixed_name}`"
+        ) from None
+
+
 def read_tsv(path: str | os.PathLike, labels: list[str] | None = None) -> tuple[Examples, list]:
     """``text<TAB>label`` lines of a UTF-8 file as examples; new label names are appended.
 
@@ -155,18 +171,7 @@ def read_tsv(path: str | os.PathLike, labels: list[str] | None = None) -> tuple[
     """
     path = Path(path)
     labels = list(labels or [])
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DataFileError(f"{path}: cannot be read ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataFileError(
-            f"{path}: line {line} (byte {e.start}) is not UTF-8; convert the file, e.g. "
-            f"`iconv -f cp1252 -t utf-8 {path.name} > fixed.tsv`"
-        ) from None
+    text = read_utf8(path, fixed_name="fixed.tsv")
     examples = []
     for number, line in enumerate(text.split("\n"), 1):
         line = line.rstrip("\r")
@@ -211,18 +216,7 @@ def from_files(train: str, valid: str | None, test: str | None, level: str) -> C
 def read_lines(path: str | os.PathLike) -> list[str]:
     """The non-empty lines of a UTF-8 text file (texts to classify), or `DataFileError`."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DataFileError(f"{path}: cannot be read ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataFileError(
-            f"{path}: line {line} (byte {e.start}) is not UTF-8; convert the file to UTF-8, "
-            f"e.g. `iconv -f cp1252 -t utf-8 {path.name} > fixed.txt`"
-        ) from None
+    text = read_utf8(path, fixed_name="fixed.txt")
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if not lines:
         raise DataFileError(f"{path}: holds no text (only empty lines)")
