@@ -142,6 +142,8 @@ def train(dataset, train_file, valid_file, test_file, level, out, quiet, threads
         ValueError,
     ) as err:
         raise _fail(err) from None
+    if not summary:  # another process than torchrun's rank 0: it reports nothing
+        return
     click.echo(
         f"saved {out}: valid accuracy {summary['valid_accuracy']:.4f} (epoch "
         f"{summary['best_epoch']} of {summary['epochs_run']}), {summary['train_time_s']:.0f} s "

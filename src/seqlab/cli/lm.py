@@ -113,6 +113,8 @@ def train(dataset, text, level, max_vocab, device, checkpoint_every, out, quiet,
         _, summary = lm_run.train(data, config, out, quiet, device, checkpoint_every)
     except (DatasetError, LMDataError, LMInputError, TrainingError) as e:
         raise click.ClickException(str(e)) from None
+    if not summary:  # another process than torchrun's rank 0: it reports nothing
+        return
     click.echo(_summary_line(summary))
     click.echo(f"saved {out}  (seqlab lm sample {out} --prompt ...)")
 

@@ -367,6 +367,8 @@ def train(
         loader(valid_set, 256, False, config.seed),
         out=out / "training",
     )
+    if not trainer.world.is_main:  # under torchrun only rank 0 writes the model directory
+        return clf, {}
     best = next(r for r in history.epochs if r["epoch"] == history.best_epoch)
     train_time = sum(r.get("train_time_s", 0.0) for r in history.epochs)
     summary = {
