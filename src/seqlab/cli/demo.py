@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import warn_if_mirror_unusable, writable
+from seqlab.cli.options import seed_option, warn_if_mirror_unusable, writable
 
 
 @click.command()
@@ -37,13 +37,7 @@ from seqlab.cli.options import warn_if_mirror_unusable, writable
     show_default=True,
     help="Skip-gram training threads.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**32 - 1),
-    default=0,
-    show_default=True,
-    help="Seed of every random draw.",
-)
+@seed_option
 def demo(
     out: Path, quick: bool, tokens: int | None, epochs: int | None, workers: int, seed: int
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import warn_if_mirror_unusable, writable
+from seqlab.cli.options import seed_option, warn_if_mirror_unusable, writable
 from seqlab.lab import EXPERIMENTS
 
 
@@ -20,13 +20,7 @@ from seqlab.lab import EXPERIMENTS
     show_default=True,
     help="Folder for NAME.png and NAME.json.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**32 - 1),
-    default=0,
-    show_default=True,
-    help="Seed of every random draw.",
-)
+@seed_option
 def lab(name: str, quick: bool, out: Path, seed: int) -> None:
     """Run experiment NAME: print its table, save NAME.png and NAME.json into --out.
 

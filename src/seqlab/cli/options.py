@@ -26,6 +26,16 @@ class FiniteFloat(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+#: ``--seed`` of the commands whose every random draw starts from one seed (0 unless given).
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of every random draw.",
+)
+
+
 def writable(path: str | Path | None, folder: bool = False) -> None:
     """``click.ClickException`` now if ``path`` (a file, or a folder) cannot be written."""
     from seqlab.io import check_writable  # numpy and safetensors load only when a command runs

@@ -278,10 +278,7 @@ class Classifier:
             model = RNNClassifier(len(vocab), len(labels), config, embedding)
             model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
-            raise model_dir.ModelDirError(
-                f"{path}: the saved settings do not fit the weights ({e}); the directory is "
-                "damaged or from another seqlab version: retrain"
-            ) from None
+            raise model_dir.settings_mismatch(path, e) from None
         model.embedding.weight.requires_grad_(not config.freeze)
         return cls(model.to(device).eval(), tokenizer, vocab, labels, config, settings["info"])
 

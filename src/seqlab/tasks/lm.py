@@ -339,10 +339,7 @@ class TrainedLM:
                 state[TIED] = state["embedding.weight"]
             model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
-            raise model_dir.ModelDirError(
-                f"{path}: the saved settings do not fit the weights ({e}); the directory is "
-                "damaged or from another seqlab version: retrain"
-            ) from None
+            raise model_dir.settings_mismatch(path, e) from None
         return cls(model.to(device).eval(), vocab, settings["source"], settings.get("info"))
 
     @classmethod

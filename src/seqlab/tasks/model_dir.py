@@ -38,6 +38,14 @@ class ModelDirError(ValueError):
     """A model directory is missing, incomplete, corrupt or of another task; says which and why."""
 
 
+def settings_mismatch(path: str | os.PathLike, err: Exception) -> ModelDirError:
+    """The error for saved settings that do not rebuild a model fitting the saved weights."""
+    return ModelDirError(
+        f"{path}: the saved settings do not fit the weights ({err}); the directory is "
+        "damaged or from another seqlab version: retrain"
+    )
+
+
 def save(path: str | os.PathLike, task: str, settings: dict, state: dict, vocab: Vocab) -> Path:
     """Write ``state`` (a state_dict), ``vocab`` and ``settings`` (JSON-ready) into ``path``."""
     path = Path(path)
