@@ -6,7 +6,8 @@ Steps, each announced as it starts:
 2. skip-gram vectors trained on the best corpus (text8, else wiki_text8), the nearest words of
    "study" and "skill", the lecture's analogies, and the standard benchmarks when present;
 3. every lab experiment in quick mode, with the vectors of step 2 for ``onehot-vs-embedding``;
-4. ``<out>/report.html`` (self-contained) and ``<out>/report.json``.
+4. a small trained model of each task (`seqlab.lab.demo_sections`);
+5. ``<out>/report.html`` (self-contained) and ``<out>/report.json``.
 
 The report reads results first: what each experiment showed, the embeddings, each experiment
 in detail; the dataset figures, which are reference material, come after them.
@@ -21,6 +22,7 @@ from typing import Any
 
 from seqlab import data, lab
 from seqlab.lab import vectors as vec
+from seqlab.lab.demo_sections import SECTIONS
 from seqlab.lab.report import Report, Section, format_cell, format_table
 from seqlab.lab.vectors import NoCorpusError, best_corpus
 
@@ -297,7 +299,7 @@ def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
         "Each experiment tests a claim of the lecture; the checks are computed from its numbers.",
     )
     timings: dict[str, float] = {}
-    steps = 2 + len(lab.EXPERIMENTS)
+    steps = 2 + len(lab.EXPERIMENTS) + len(SECTIONS)
 
     def step(i: int, what: str) -> float:
         echo(f"\n[{i}/{steps}] {what}")
@@ -319,6 +321,12 @@ def run_demo(settings: DemoSettings, echo=print) -> dict[str, Any]:
         experiment_section(report, results[name])
         timings[name] = time.perf_counter() - t
     report.data["experiments"] = results
+
+    report.data["tasks"] = {}
+    for i, (key, title, run) in enumerate(SECTIONS, 3 + len(lab.EXPERIMENTS)):
+        t = step(i, title)
+        report.data["tasks"][key] = run(report, settings, echo)
+        timings[key] = time.perf_counter() - t
     glance.table(["experiment", "checks held", "this run"], glance_rows(results))
     glance.text("Word embeddings: " + analogy_line(report.data["embeddings"]["analogies"]))
     report.move_to_end(datasets)

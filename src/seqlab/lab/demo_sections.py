@@ -1,0 +1,20 @@
+"""The demo's task sections: one small trained model for each shape of RNN (many-to-one,
+many-to-many, one-to-many, ...), each sized so that the whole of ``seqlab demo`` stays within
+ten minutes on two cores.
+
+Each entry of ``SECTIONS`` is ``(key, title, run)``. ``run(report, settings, echo)`` adds its
+section to ``report`` (a `seqlab.lab.report.Report`), prints its progress with ``echo`` and
+returns the figures that ``report.json`` keeps under ``tasks[key]``; ``settings`` is the
+demo's `seqlab.lab.demo.DemoSettings` (``out``, ``quick``, ``seed``, ``workers``). A section
+whose dataset is missing returns ``{"skipped": "<why>"}`` instead of failing the demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Section = Callable[..., dict[str, Any]]
+
+#: (key, title, run), in report order
+SECTIONS: list[tuple[str, str, Section]] = []
