@@ -59,6 +59,8 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
     os.close(fd)
     try:
         save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp)
+        # safetensors writes a file of its own (owner-only) in place of the temporary one
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -177,10 +179,15 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
     permissions (0666 less the umask), as if it had been opened directly.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.fchmod(fd, _default_mode())
+    return fd, tmp
+
+
+def _default_mode() -> int:
+    """0666 less the process's umask: the mode ``open`` would give a new file."""
     umask = os.umask(0)
     os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
-    return fd, tmp
+    return 0o666 & ~umask
 
 
 def meta_path(path: str | os.PathLike) -> Path:
