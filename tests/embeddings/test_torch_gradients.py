@@ -77,13 +77,12 @@ def test_word2vec_step_is_autograd_sgd(name, algo):
 
     if algo == "skipgram":
         b_idx, c_idx = valid.nonzero(as_tuple=True)
-        h, targets = input_vector(centre)[b_idx], context[b_idx, c_idx]
+        v_leaf = input_vector(centre).detach().requires_grad_()
+        targets = context[b_idx, c_idx]
         negs = negatives_for(len(targets), targets, gen)
-        loss = loss_of(h, targets, negs, syn1)
+        loss = loss_of(v_leaf[b_idx], targets, negs, syn1)
         loss.backward()
-        # the true gradient of the rows; a row met several times in the batch gets the mean
-        occurrences = torch.cat([rows_of(w) for w in centre])
-        expected0 = syn0 - LR * syn0.grad / counts(occurrences, len(syn0))
+        words_and_grads = [(w, v_leaf.grad[b]) for b, w in enumerate(centre)]
     else:
         h_leaf = torch.stack(
             [input_vector(context[b][valid[b]]).mean(0) for b in range(len(centre))]
@@ -93,17 +92,20 @@ def test_word2vec_step_is_autograd_sgd(name, algo):
         negs = negatives_for(len(targets), targets, gen)
         loss = loss_of(h_leaf, targets, negs, syn1)
         loss.backward()
-        # word2vec's CBOW: each context word's rows take the gradient of h whole (/ their
-        # number of rows for fastText: the step of the word's mean), repeated rows averaged
-        steps, occurrences = [], []
-        for b in range(len(centre)):
-            for word in context[b][valid[b]]:
-                word_rows = rows_of(word)
-                steps += [-LR * h_leaf.grad[b] / len(word_rows)] * len(word_rows)
-                occurrences.append(word_rows)
-        occurrences = torch.cat(occurrences)
-        total = torch.zeros_like(syn0).index_add_(0, occurrences, torch.stack(steps))
-        expected0 = syn0 + total / counts(occurrences, len(syn0))
+        # word2vec's CBOW: each context word takes the gradient of h whole
+        words_and_grads = [
+            (w, h_leaf.grad[b]) for b in range(len(centre)) for w in context[b][valid[b]]
+        ]
+    # fastText's rule: every row of a word (its own, its n-grams) takes the word's step whole;
+    # a row met several times in the batch gets the mean of its steps
+    steps, occurrences = [], []
+    for word, grad in words_and_grads:
+        word_rows = rows_of(word)
+        steps += [-LR * grad] * len(word_rows)
+        occurrences.append(word_rows)
+    occurrences = torch.cat(occurrences)
+    total = torch.zeros_like(syn0).index_add_(0, occurrences, torch.stack(steps))
+    expected0 = syn0 + total / counts(occurrences, len(syn0))
     out_rows = torch.cat([targets, negs.reshape(-1)])
     expected1 = syn1 - LR * syn1.grad / counts(out_rows, len(syn1))
 

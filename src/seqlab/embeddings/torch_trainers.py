@@ -29,10 +29,11 @@ mean (as word2vec.c), and the steps aimed at a row that occurs several times in 
 averaged (:func:`add_mean`), not summed: they are all computed from the same pre-step values,
 and summing them made frequent words diverge on text8. That is the price of batching; it keeps
 every step one gather, a few dense products and one scatter per matrix, which is what a GPU is
-fast at. One difference from the CPU fastText kernels (and fastText): a word's n-gram rows
-share the gradient of their mean (each takes ``1 / rows`` of it, the true gradient) where
-fastText adds the whole step to every row. The steps are public (``TorchWord2Vec.step`` on a
-:class:`Batch`, ``TorchGloVe.step`` on entries), and the tests check them against autograd.
+fast at. fastText's rule holds as in the CPU kernels: every row of a word (its own and its
+n-gram rows) takes the whole step of the word's mean, not ``1 / rows`` of it (the true
+gradient), so that n-grams learn at the pace fastText's learning rates assume. The steps are
+public (``TorchWord2Vec.step`` on a :class:`Batch`, ``TorchGloVe.step`` on entries), and the
+tests check them against autograd.
 
 ``device=None`` picks CUDA when available. Tests run these trainers on the CPU with tiny data;
 on the CPU the numba trainers are the faster choice.
@@ -456,10 +457,10 @@ class TorchWord2Vec(Word2Vec):
         return syn0[rows].sum(1) / self._lens[words].unsqueeze(-1)  # padding row stays zero
 
     def _scatter(self, syn0: torch.Tensor, words: torch.Tensor, grad: torch.Tensor) -> None:
-        """Add ``grad`` (N, d) of each word's input vector to its rows (a mean: / rows)."""
+        """Add ``grad`` (N, d) of each word's input vector whole to every one of its rows."""
         rows = self._rows[words]  # (N, S)
-        share = (grad / self._lens[words].unsqueeze(-1)).unsqueeze(1).expand(-1, rows.shape[1], -1)
-        add_mean(syn0, rows.reshape(-1), share.reshape(-1, grad.shape[1]))
+        whole = grad.unsqueeze(1).expand(-1, rows.shape[1], -1)  # (N, S, d)
+        add_mean(syn0, rows.reshape(-1), whole.reshape(-1, grad.shape[1]))
         syn0[-1] = 0  # padding row: whatever landed there is not a parameter
 
 
