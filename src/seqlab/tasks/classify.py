@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlab import nn as seqnn
+from seqlab.embeddings import recipes
 from seqlab.embeddings.pretrained import embedding_from_vectors
 from seqlab.io import atomic_write
 from seqlab.tasks import classify_data, model_dir
@@ -199,7 +200,10 @@ class Classifier:
         tokenizer = tokenizer or Tokenizer()
         vocab = build_vocab(texts, tokenizer, config)
         if config.vectors and embedding is None:
-            embedding = embedding_from_vectors(vocab, config.vectors, freeze=config.freeze)
+            vectors = config.vectors
+            if recipes.is_recipe(vectors):  # seqlab's own, with n-gram vectors for rare words
+                vectors = recipes.vectors_for_words(vocab.itos, recipes.load_vectors(vectors))
+            embedding = embedding_from_vectors(vocab, vectors, freeze=config.freeze)
         torch.manual_seed(config.seed)
         model = RNNClassifier(len(vocab), len(labels), config, embedding)
         return cls(model, tokenizer, vocab, labels, config)
