@@ -17,6 +17,7 @@ FILE_SIZES: dict[str, dict[str, int]] = {
     },
     "kowiki_extract": {
         "kowiki_202209_AA.txt.gz": 36_978_412,
+        "kowiki_202209_AB.txt.gz": 37_253_439,
     },
     "google_analogy": {
         "questions-words.txt": 603_955,
@@ -110,6 +111,9 @@ MIRROR_CHECKSUMS: dict[str, dict[str, str]] = {
     "kowiki_extract": {
         "kowiki_202209_AA.txt.gz": (
             "sha256:47b90811f36a7d9cac857ea5cfbb0f5c6f6e09ba5d86ffa6889dd7ecb00fb08f"
+        ),
+        "kowiki_202209_AB.txt.gz": (
+            "sha256:5e0b31ef2605cf255bb3bafe0ae460c505f97804eb068f6879b11bef6111991e"
         ),
     },
     "imdb": {

@@ -113,17 +113,23 @@ _SPECS = [
     DatasetSpec(
         name="kowiki_extract",
         task="corpus",
-        description="Korean Wikipedia ~2022-09, 32,592 articles (WikiExtractor format)",
-        size="9.7M words",
+        description="Korean Wikipedia ~2022-09, 90,696 articles (WikiExtractor format)",
+        size="19.3M words",
         license=CC_BY_SA_WIKI,
-        source="https://github.com/97danielj/WordEmbedding (commit 2e427337, text/AA)",
-        files=("kowiki_202209_AA.txt.gz",),
+        source="https://github.com/97danielj/WordEmbedding (commit 2e427337, text/AA-AB)",
+        files=("kowiki_202209_AA.txt.gz", "kowiki_202209_AB.txt.gz"),
         remote=(
             _wiki_part(
                 KOWIKI,
                 "AA",
                 "kowiki_202209_AA.txt",
                 "83f882ee2aa55ddfc418d9955007265e2ab208f00224c65093f6b7d6d629e666",
+            ),
+            _wiki_part(
+                KOWIKI,
+                "AB",
+                "kowiki_202209_AB.txt",
+                "eb54f9417af21fb9a59195b673a91a07fe199fe10bd511c74b813d5579d4b438",
             ),
         ),
     ),
