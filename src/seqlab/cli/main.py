@@ -14,6 +14,7 @@ from seqlab.cli.data import data
 from seqlab.cli.demo import demo
 from seqlab.cli.embed import embed
 from seqlab.cli.explore import explore
+from seqlab.cli.generate import generate
 from seqlab.cli.lab import lab
 from seqlab.cli.lm import lm
 
@@ -34,6 +35,7 @@ main.add_command(classify)
 main.add_command(data)
 main.add_command(embed)
 main.add_command(explore)
+main.add_command(generate)
 main.add_command(lab)
 main.add_command(lm)
 main.add_command(demo)

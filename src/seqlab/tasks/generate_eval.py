@@ -1,0 +1,152 @@
+"""Training and scoring a name generator: the run, the judge, held-out likelihood and agreement.
+
+``seqlab generate train names --out DIR`` writes two model directories::
+
+    DIR/          the generator (task ``generate``; DIR/training: its checkpoints)
+    DIR/judge/    a names classifier (task ``classify``) trained on the same split
+
+Agreement is the share of generated names that the judge assigns to the language they were
+generated for, averaged over the languages (each language counts the same, however many
+names it has; chance is 1/18 ≈ 6 %). The judge is trained with balanced class weights: a
+classifier that rarely predicts the small languages (Korean, Vietnamese, Arabic) would call
+every generated Korean name wrong, whatever the generator did. It learns from the training
+names only, as the generator does; the held-out names are scored once, by `evaluate`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seqlab.io import atomic_write
+from seqlab.tasks import classify_data
+from seqlab.tasks.classify import Classifier, train_run
+from seqlab.tasks.generate import GenerateInputError, GeneratorConfig, NameGenerator, train
+
+JUDGE = "judge"
+RUN_FILE = "run.json"
+#: The judge's settings: the names classifier's defaults with balanced class weights.
+JUDGE_OPTIONS = {"class_weight": "balanced", "epochs": 10}
+
+
+def train_generator(dataset: str, out, options: dict, quiet: bool = False) -> dict:
+    """Train the generator, then the judge, on ``dataset``'s split; resumable on the same ``out``.
+
+    A second call with the same ``out`` must give the same settings (``epochs`` may change).
+    """
+    out = Path(out)
+    if dataset != "names":
+        raise GenerateInputError(
+            f"unknown dataset {dataset!r}: conditional generation is trained on names"
+        )
+    data = classify_data.load(dataset)
+    config = GeneratorConfig(**options)
+    _check_run(out, config)
+    started = time.perf_counter()
+    _, summary = train(data, config, out, quiet=quiet)
+    _, judge = train_run(data, out / JUDGE, dict(JUDGE_OPTIONS), quiet=quiet)
+    summary["judge_valid_accuracy"] = judge.get("valid_accuracy")
+    summary["total_time_s"] = time.perf_counter() - started
+    return summary
+
+
+def _check_run(out: Path, config: GeneratorConfig) -> None:
+    file = out / RUN_FILE
+    now = dataclasses.asdict(config)
+    if file.is_file():
+        before = json.loads(file.read_text(encoding="utf-8"))
+        changed = sorted(k for k in now if k != "epochs" and before.get(k) != now[k])
+        if changed:
+            raise GenerateInputError(
+                f"{out} holds a run with other settings ({', '.join(changed)}); give the same "
+                "options to resume it (only --epochs may change), or another --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(file, "w", encoding="utf-8") as f:
+        json.dump(now, f, indent=1)
+
+
+def load_judge(path, judge=None) -> Classifier:
+    """The judge saved beside the generator in ``path`` (or the classifier in ``judge``)."""
+    where = Path(judge) if judge is not None else Path(path) / JUDGE
+    return Classifier.load(where)
+
+
+def agreement(
+    gen: NameGenerator,
+    judge: Classifier,
+    n: int = 100,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    known: set | None = None,
+) -> dict:
+    """Share of ``n`` sampled names per language that ``judge`` assigns to that language.
+
+    ``known`` (the training names) also gives the share of samples that are new names.
+    Languages the judge does not know are refused.
+    """
+    missing = [label for label in gen.labels if label not in judge.labels]
+    if missing:
+        raise GenerateInputError(
+            f"the judge does not know {', '.join(missing)}: give a names classifier trained on "
+            "the generator's languages"
+        )
+    per, novel, examples = {}, {}, {}
+    for i, label in enumerate(gen.labels):
+        names = gen.sample(label, n, temperature=temperature, top_k=top_k, seed=seed + i)
+        kept = [name for name in names if name]
+        if not kept:
+            per[label] = 0.0
+            continue
+        probs = judge.probabilities(kept, strict=False)
+        predicted = [judge.labels[j] for j in probs.argmax(1)]
+        per[label] = float(np.mean([p == label for p in predicted]) * len(kept) / len(names))
+        if known is not None:
+            novel[label] = float(np.mean([name not in known for name in kept]))
+        examples[label] = names[:5]
+    result = {
+        "agreement": float(np.mean(list(per.values()))),
+        "per_label": per,
+        "n": n,
+        "temperature": temperature,
+        "top_k": top_k,
+        "seed": seed,
+        "examples": examples,
+    }
+    if novel:
+        result["novel"] = float(np.mean(list(novel.values())))
+    return result
+
+
+def evaluate(
+    path,
+    split: str = "test",
+    n: int = 100,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    judge=None,
+) -> dict:
+    """Held-out nats per character per language, and the agreement of samples with the judge."""
+    gen = NameGenerator.load(path)
+    source = gen.info.get("source") or {}
+    if source.get("dataset") != "names":
+        raise GenerateInputError(f"{path}: the model does not say it was trained on names")
+    data = classify_data.load("names")
+    examples = getattr(data, split)
+    started = time.perf_counter()
+    nll = gen.nll(examples)
+    known = {name for name, _ in data.train}
+    agree = agreement(gen, load_judge(path, judge), n, temperature, top_k, seed, known)
+    return {
+        "split": split,
+        "nats_per_char": nll["nats_per_char"],
+        "nats_per_char_per_label": nll["per_label"],
+        **agree,
+        "time_s": time.perf_counter() - started,
+    }
