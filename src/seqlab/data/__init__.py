@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from seqlab.data import captions, classification, corpora, similarity, translation
+from seqlab.data import captions, classification, corpora, korean_tests, similarity, translation
 from seqlab.data.errors import (
     ChecksumError,
     CorruptArchiveError,
@@ -60,6 +60,8 @@ LOADERS: dict[str, Callable[..., object]] = {
     "simlex999": similarity.load_simlex999,
     "men": similarity.load_men,
     "rareword": similarity.load_rareword,
+    "kor2vec_tests": korean_tests.load_kor2vec_tests,
+    "kor_analogy_park2018": korean_tests.load_park2018,
     "rt_polarity": classification.load_rt_polarity,
     "sst2": classification.load_sst2,
     "imdb": classification.load_imdb,

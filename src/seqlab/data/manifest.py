@@ -22,6 +22,15 @@ FILE_SIZES: dict[str, dict[str, int]] = {
     "google_analogy": {
         "questions-words.txt": 603_955,
     },
+    "kor2vec_tests": {
+        "kor_analogy_semantic.txt": 14_759,
+        "kor_analogy_syntactic.txt": 38_121,
+        "kor_ws353.csv": 6_753,
+    },
+    "kor_analogy_park2018": {
+        "word_analogy_korean.txt": 408_970,
+        "WS353_korean.csv": 7_378,
+    },
     "wordsim353": {
         "combined.tab": 7_433,
     },

@@ -25,6 +25,8 @@ def _wiki_part(repo_at_commit: str, folder: str, target: str, sha256: str) -> Re
 
 ENWIKI = "jason-feng/wikiVisual/1c0fac92f29f17c1603bfffbe864e0dfdff66897"
 KOWIKI = "97danielj/WordEmbedding/2e427337521cd4747d20efef073b8a885c97fd04"
+KOR2VEC = "dongjun-Lee/kor2vec/master"  # unchanged since 2018; the checksums guard it
+PARK2018 = "SungjoonPark/KoreanWordVectors/e34ba28e275bfd4a5d185e7718b147bc3177d8f7"
 MULTI30K_RAW = f"{GITHUB_RAW}/multi30k/dataset/master/data/task1/raw"
 
 MULTI30K_SHA256 = {
@@ -271,6 +273,55 @@ _SPECS = [
                     ),
                 ),
             ),
+        ),
+    ),
+    DatasetSpec(
+        name="kor2vec_tests",
+        task="analogy",
+        description="Korean analogies (semantic 420, syntactic 840) and Korean WS-353 (kor2vec)",
+        size="1,260 questions, 323 pairs",
+        license="MIT (kor2vec, (c) 2018 Dongjun Lee)",
+        source="https://github.com/dongjun-Lee/kor2vec/tree/master/test_dataset",
+        files=("kor_analogy_semantic.txt", "kor_analogy_syntactic.txt", "kor_ws353.csv"),
+        remote=tuple(
+            RemoteFile((f"{GITHUB_RAW}/{KOR2VEC}/test_dataset/{name}",), name, f"sha256:{sha256}")
+            for name, sha256 in (
+                (
+                    "kor_analogy_semantic.txt",
+                    "4be939f206762d89aa14d8de480de1aa8b63a70616506e61b1f408b5b8df5582",
+                ),
+                (
+                    "kor_analogy_syntactic.txt",
+                    "17748144de2a3f287f8ceef603ffe869b7ba88524914a12e18b22f9e608e7d2f",
+                ),
+                (
+                    "kor_ws353.csv",
+                    "a1cb9f176d8fdef8aa05b424b993579b24480c310287c61315e34423c6521ecc",
+                ),
+            )
+        ),
+    ),
+    DatasetSpec(
+        name="kor_analogy_park2018",
+        task="analogy",
+        description="Korean analogies of Park et al. 2018 (5,000 semantic + 5,000 syntactic) "
+        "and their Korean WS-353",
+        size="10,000 questions, 353 pairs",
+        license="none stated; cite Park, Byun, Baek, Cho & Oh, ACL 2018",
+        source="https://github.com/SungjoonPark/KoreanWordVectors",
+        files=("word_analogy_korean.txt", "WS353_korean.csv"),
+        remote=tuple(
+            RemoteFile((f"{GITHUB_RAW}/{PARK2018}/{name}",), name, f"sha256:{sha256}")
+            for name, sha256 in (
+                (
+                    "word_analogy_korean.txt",
+                    "b6dea84dda708883948de3b5922604acbe8fe71ed137c005c5b58b2cccbe4e96",
+                ),
+                (
+                    "WS353_korean.csv",
+                    "1a2d9048dfde1a63e864c59f292db42ebe62b63469900d08bb87b074cc96306e",
+                ),
+            )
         ),
     ),
     DatasetSpec(

@@ -208,4 +208,5 @@ FIGURES: dict[str, Callable[[object], dict]] = {
     "WordPairs": _word_pairs,
     "Analogies": _analogies,
     "Captions": _captions,
+    "KoreanTests": lambda ds: ds.summary(),
 }
