@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from seqlab.cli.embed_korean import has_hangul, print_korean_analogy, print_korean_nearest
 from seqlab.cli.embed_train import train
 from seqlab.cli.options import writable
 
@@ -29,11 +30,25 @@ format_option = click.option(
 
 
 def _load(path: str, fmt: str | None, limit: int | None = None):
+    """Vectors of ``path``; a fastText model keeps its n-grams, so unseen words get vectors."""
     # imported when the command runs: `seqlab --help` stays fast
-    from seqlab.embeddings import KeyedVectors
+    from seqlab.embeddings import FastTextKeyedVectors, KeyedVectors
 
     with _friendly_errors():
+        if limit is None and _is_fasttext_model(path, fmt):
+            return FastTextKeyedVectors.load(path)
         return KeyedVectors.load(path, format=fmt, limit=limit)
+
+
+def _is_fasttext_model(path: str, fmt: str | None) -> bool:
+    from seqlab.io import read_meta
+
+    if fmt not in (None, "seqlab") or Path(path).suffix != ".safetensors":
+        return False
+    try:
+        return "fasttext" in read_meta(path, "vectors file")
+    except (OSError, ValueError):
+        return False  # KeyedVectors.load gives the precise message
 
 
 class _friendly_errors:
@@ -71,6 +86,7 @@ def embed() -> None:
     \b
     seqlab embed nearest vectors.bin study                nearest words of 'study'
     seqlab embed analogy vectors.bin korea seoul tokyo    korea - seoul + tokyo = ?
+    seqlab embed analogy ko.bin 한국 서울 도쿄              +한국/Noun +도쿄/Noun −서울/Noun → ?
     seqlab embed eval vectors.bin                         Google analogies + 4 similarity sets
     seqlab embed convert vectors.bin vectors.txt --to word2vec-txt
     seqlab embed plot vectors.bin king queen man woman --out words.png
@@ -94,11 +110,16 @@ def nearest(vectors, words, topn, restrict_vocab, fmt) -> None:
     """Print the TOPN nearest words (by cosine) of each WORD.
 
     All WORDs are answered by one batched matrix product; the word itself is not listed.
+    Korean words are printed with their class (공부/Noun).
 
     \b
     Example:  seqlab embed nearest vectors.bin study 공부
     """
     kv = _load(vectors, fmt)
+    if has_hangul(*words):
+        with _friendly_errors():
+            print_korean_nearest(kv, words, topn, restrict_vocab)
+        return
     with _friendly_errors():
         results = kv.nearest(list(words), topn=topn, restrict_vocab=restrict_vocab)
     for word, rows in zip(words, results, strict=True):
@@ -125,11 +146,21 @@ def nearest(vectors, words, topn, restrict_vocab, fmt) -> None:
 def analogy(vectors, a, b, c, topn, method, fmt) -> None:
     """Print the words closest to A - B + C (A, B, C themselves excluded).
 
+    Korean words are printed as the lecture's slide prints them, each with its class:
+    +한국/Noun +도쿄/Noun −서울/Noun → 일본/Noun. A Korean word missing from morpheme
+    vectors is analysed, and the message says which morphemes to ask for instead.
+
     \b
     Example:  seqlab embed analogy vectors.bin korea seoul tokyo    ->  japan
               (korea is to seoul as japan is to tokyo)
+              seqlab embed analogy ko.bin 한국 서울 도쿄
+              seqlab embed analogy ko.bin 여자 여왕 왕
     """
     kv = _load(vectors, fmt)
+    if has_hangul(a, b, c):
+        with _friendly_errors():
+            print_korean_analogy(kv, a, b, c, topn, method)
+        return
     with _friendly_errors():
         rows = kv.analogy(a, b, c, topn=topn, method=method)
     click.echo(f"{a} - {b} + {c} ({method}):")
@@ -173,9 +204,18 @@ def analogy(vectors, a, b, c, topn, method, fmt) -> None:
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Also write the scores here."
 )
+@click.option(
+    "--lang",
+    type=click.Choice(("en", "ko")),
+    default="en",
+    show_default=True,
+    help="ko: the Korean sets (kor2vec's semantic and syntactic analogies and WS-353; Park et "
+    "al. 2018's when downloaded); vectors with subwords answer every test word.",
+)
 @format_option
 def eval_(
     vectors,
+    lang,
     analogies,
     pairs,
     restrict_vocab,
@@ -188,19 +228,25 @@ def eval_(
     """Score VECTORS on analogy and word-similarity benchmarks.
 
     Without --analogies/--pairs, runs every set found in the dataset mirror ($SEQLAB_DATA):
-    google_analogy, wordsim353, simlex999, men, rareword. Numbers equal gensim 4.4's
+    google_analogy, wordsim353, simlex999, men, rareword; with --lang ko, kor2vec_semantic,
+    kor2vec_syntactic, kor2vec_ws353 (and park2018_analogy, park2018_ws353 once fetched with
+    `seqlab data fetch kor_analogy_park2018`). Numbers equal gensim 4.4's
     evaluate_word_analogies / evaluate_word_pairs with the same settings, which are printed
     with every score.
 
     \b
     Example:  seqlab embed eval vectors.bin --analogies google_analogy --pairs simlex999
+              seqlab embed eval ko.bin --lang ko
     """
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.evaluate import evaluate_analogies, evaluate_pairs, evaluation_file
+    from seqlab.embeddings.korean import evaluate_korean_set
 
     _not_the_input(json_path, vectors, "--json")
     writable(json_path)
-    if not analogies and not pairs:
+    if not analogies and not pairs and lang == "ko":
+        analogies, pairs = _korean_sets()
+    elif not analogies and not pairs:
         analogies, pairs = ALL_EVALUATIONS[:1], ALL_EVALUATIONS[1:]
         with _friendly_errors():
             for name in ALL_EVALUATIONS:
@@ -210,14 +256,18 @@ def eval_(
     failures = []
     for kind, source in [("analogies", a) for a in analogies] + [("pairs", p) for p in pairs]:
         try:
-            if kind == "analogies":
+            if lang == "ko":
+                restrict = restrict_vocab if kind == "analogies" else pairs_restrict_vocab
+                result = evaluate_korean_set(kv, source, kind, restrict, not case_sensitive, method)
+            elif kind == "analogies":
                 result = evaluate_analogies(kv, source, restrict_vocab, not case_sensitive, method)
+            if kind == "analogies":
                 if result.answered == 0:  # 0/0 is no accuracy: say why instead of "0.00%"
                     raise ValueError(
                         f"none of its {result.questions:,} questions has all four words among "
                         f"the first {restrict_vocab:,} words of the vectors; raise "
                         "--restrict-vocab, or use vectors of the same language (and case, see "
-                        "--case-sensitive)"
+                        "--case-sensitive)" + (_EOJEOL_HINT if lang == "ko" else "")
                     )
                 scores = {
                     "accuracy": result.accuracy,
@@ -228,7 +278,8 @@ def eval_(
                     "sections": {s.name: [s.correct, s.answered] for s in result.sections},
                 }
             else:
-                result = evaluate_pairs(kv, source, pairs_restrict_vocab, not case_sensitive)
+                if lang != "ko":
+                    result = evaluate_pairs(kv, source, pairs_restrict_vocab, not case_sensitive)
                 scores = {
                     "spearman": result.spearman,
                     "pearson": result.pearson,
@@ -250,6 +301,28 @@ def eval_(
             json.dump(report, f, ensure_ascii=False, indent=1)
     if failures:
         raise click.ClickException(f"not scored: {', '.join(failures)} (see above)")
+
+
+_EOJEOL_HINT = (
+    "; Korean test words written as eojeols (밥을) are not morphemes: fastText vectors with "
+    "jamo subwords (seqlab embed train ... --lang ko --algo fasttext) give them vectors"
+)
+
+
+def _korean_sets() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """kor2vec's sets, and Park et al.'s when present (they are not in the mirror)."""
+    from seqlab import data
+
+    analogies, pairs = ["kor2vec_semantic", "kor2vec_syntactic"], ["kor2vec_ws353"]
+    if data.where("kor_analogy_park2018") != "missing":
+        analogies.append("park2018_analogy")
+        pairs.append("park2018_ws353")
+    else:
+        click.echo(
+            "note: Park et al. 2018's Korean set is not here (not in the mirror); "
+            "`seqlab data fetch kor_analogy_park2018` downloads and verifies it\n"
+        )
+    return tuple(analogies), tuple(pairs)
 
 
 @embed.command()

@@ -106,6 +106,7 @@ USED_BY = {
     "minn": ("fasttext",),
     "maxn": ("fasttext",),
     "bucket": ("fasttext",),
+    "subwords": ("fasttext",),
     "x_max": ("glove",),
     "weight_power": ("glove",),
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import click
 
@@ -18,6 +19,13 @@ from seqlab.cli.embed_checks import (
     check_memory,
     warn_ignored_options,
 )
+from seqlab.cli.embed_korean import (
+    apply_korean_recipe,
+    korean_corpus_file,
+    lang_option,
+    subwords_option,
+    token_option,
+)
 from seqlab.cli.options import FiniteFloat, writable
 
 ALGOS = ("skipgram", "cbow", "fasttext", "glove")
@@ -25,7 +33,9 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.argument("corpus", type=click.Path(exists=True, dir_okay=False))
+@click.argument("corpus", type=click.Path(dir_okay=False))
+@lang_option
+@token_option
 @click.option(
     "--algo",
     type=click.Choice(ALGOS),
@@ -154,6 +164,7 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
     show_default=True,
     help="Longest character n-gram; 0 = no n-grams (fasttext).",
 )
+@subwords_option
 @click.option(
     "--bucket",
     type=click.IntRange(min=1),
@@ -197,15 +208,21 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
     show_default=True,
     help="Progress bar with words/s, ETA and loss.",
 )
-def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
+def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> None:
     """Train word vectors on CORPUS (UTF-8 text, whitespace-separated tokens, one sentence per
     line) and write them to --out.
+
+    With --lang ko, CORPUS is Korean text (a file, or the dataset name kowiki_extract): it is
+    analysed into morphemes first (once; cached), and the Korean recipe fills in the options
+    not given.
 
     \b
     Examples:
       seqlab embed train text8 --algo skipgram --out vectors.bin
       seqlab embed train text8 --algo fasttext --out ft.safetensors --epochs 5
       seqlab embed train text8 --algo glove --out glove.txt --format glove
+      seqlab embed train kowiki_extract --lang ko --out ko.bin
+      seqlab embed train kowiki_extract --lang ko --algo fasttext --out ko-ft.safetensors
     """
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.training import (
@@ -218,6 +235,16 @@ def train(corpus, out, fmt, checkpoint, progress, **settings) -> None:
 
     writable(out)  # before any work: a long run must not fail at its very end
     writable(checkpoint)
+    if lang == "ko":
+        settings["token"] = token
+        apply_korean_recipe(settings)
+        token = settings.pop("token")
+        corpus = korean_corpus_file(corpus, token, settings["workers"], progress)
+    elif not Path(corpus).is_file():
+        raise click.BadParameter(
+            f"{corpus}: no such file (a dataset name is accepted with --lang ko)",
+            param_hint="'CORPUS'",
+        )
     check_corpus(corpus, {"--out": out, "--checkpoint": checkpoint})
     if checkpoint is not None:
         check_checkpoint(checkpoint, out)
@@ -277,6 +304,7 @@ def _build_model(
     fasttext_model,
     minn,
     maxn,
+    subwords,
     bucket,
     x_max,
     weight_power,
@@ -322,7 +350,14 @@ def _build_model(
         from seqlab.embeddings.fasttext import FastText
 
         return _construct(
-            FastText, algo, fasttext_model, minn=minn, maxn=maxn, bucket=bucket, **kwargs
+            FastText,
+            algo,
+            fasttext_model,
+            minn=minn,
+            maxn=maxn,
+            bucket=bucket,
+            subwords=subwords,
+            **kwargs,
         )
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.embeddings.word2vec import Word2Vec

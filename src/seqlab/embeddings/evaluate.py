@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 
 # The benchmark datasets that can be named instead of a path; seqlab.data knows their files.
 EVALUATION_SETS = ("google_analogy", "wordsim353", "simlex999", "men", "rareword")
+# Korean sets: name -> (dataset, analogy section or "pairs"); see seqlab.data.korean_tests.
+KOREAN_SETS = {
+    "kor2vec_semantic": ("kor2vec_tests", "semantic"),
+    "kor2vec_syntactic": ("kor2vec_tests", "syntactic"),
+    "kor2vec_ws353": ("kor2vec_tests", "pairs"),
+    "park2018_analogy": ("kor_analogy_park2018", "all"),
+    "park2018_ws353": ("kor_analogy_park2018", "pairs"),
+}
 # Candidates inspected per question, as in gensim (most_similar(..., topn=5)).
 _ANALOGY_TOPN = 5
 _BLOCK = 16 * 1024 * 1024  # float32 scores per matrix-product slice (64 MiB)
@@ -45,21 +53,28 @@ def evaluation_file(name_or_path: str | os.PathLike) -> Path:
 
     A name is found by :func:`seqlab.data.load` (mirror, cache or verified download); when the
     dataset is nowhere, :class:`~seqlab.data.DatasetNotFoundError` names it, its URL and
-    ``SEQLAB_DATA``.
+    ``SEQLAB_DATA``. Korean sets are named as in :data:`KOREAN_SETS` (``"kor2vec_semantic"``).
     """
+    if str(name_or_path) in KOREAN_SETS:
+        dataset, part = KOREAN_SETS[str(name_or_path)]
+        tests = data.load(dataset, progress=False)
+        return tests.pairs if part == "pairs" else tests.analogies[part]
     if str(name_or_path) not in EVALUATION_SETS:
         return Path(name_or_path)
     return data.load(str(name_or_path), progress=False).path
 
 
 def _lines(path: Path):
-    """(line number, text) of a UTF-8 file, with a clear error for other encodings."""
+    """(line number, text) of a UTF-8 file, with a clear error for other encodings.
+
+    A byte-order mark at the start (kor2vec's WS-353 has one) is dropped.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such evaluation file")
     with open(path, "rb") as f:
         for line_no, raw in enumerate(f, start=1):
             try:
-                yield line_no, raw.decode("utf-8")
+                yield line_no, raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
             except UnicodeDecodeError as e:
                 raise EvaluationFileError(
                     f"{path}:{line_no}: not valid UTF-8 (byte {e.start}); convert the file to UTF-8"
@@ -69,8 +84,9 @@ def _lines(path: Path):
 def read_analogies(path: str | os.PathLike) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     """Sections of an analogy file: ``[(section name, [(a, b, c, d), ...]), ...]``.
 
-    Format: ``: section name`` header lines, then one question ``a b c d`` per line
-    ("a is to b as c is to d"). Blank lines are ignored.
+    Format: ``: section name`` header lines (Google's; kor2vec's Korean sets write
+    ``# section name``), then one question ``a b c d`` per line ("a is to b as c is to d").
+    Blank lines are ignored.
 
     Examples
     --------
@@ -83,8 +99,8 @@ def read_analogies(path: str | os.PathLike) -> list[tuple[str, list[tuple[str, s
     path = Path(path)
     sections: list[tuple[str, list[tuple[str, str, str, str]]]] = []
     for line_no, line in _lines(path):
-        if line.startswith(":"):
-            sections.append((line.lstrip(": ").strip(), []))
+        if line.startswith((":", "#")):
+            sections.append((line.lstrip(":# ").strip(), []))
             continue
         words = line.split()
         if not words:

@@ -12,6 +12,11 @@ and training is word2vec's (skip-gram or CBOW, negative sampling or hierarchical
 these means. Words never seen in training still get a vector: the mean of their n-gram rows
 (:class:`FastTextKeyedVectors`).
 
+With ``subwords="jamo"`` the n-grams are taken over the word's Hangul letters instead of its
+characters (:func:`seqlab.text.jamo.decompose`: 밥을 -> ``ㅂㅏㅂㅇㅡㄹ``), as Park et al. (2018) do
+for Korean: a syllable is three letters, so minn=3..maxn=6 spans one or two syllables and eojeols
+that share a stem or a particle share n-grams.
+
 Only the buckets that some vocabulary word uses are ever trained; they are stored compactly
 (bucket id + row), which keeps the model a fraction of fastText's 2M x d matrix.
 """
@@ -30,8 +35,11 @@ from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.training import Corpus
 from seqlab.embeddings.word2vec import Word2Vec
 from seqlab.io import load_arrays, save_arrays
+from seqlab.text.jamo import decompose
 
 _NATIVE_TAG = "seqlab-keyedvectors"  # the KeyedVectors "seqlab" format, plus n-gram arrays
+#: What n-grams are cut from: the word's characters, or its Hangul letters (jamo).
+SUBWORDS = ("chars", "jamo")
 
 
 def char_ngrams(word: str, minn: int = 3, maxn: int = 6) -> list[str]:
@@ -76,9 +84,29 @@ def fnv1a(strings: Sequence[str]) -> np.ndarray:
     return h.astype(np.uint32)
 
 
-def ngram_buckets(word: str, minn: int, maxn: int, bucket: int) -> np.ndarray:
+def subword_ngrams(word: str, minn: int, maxn: int, subwords: str = "chars") -> list[str]:
+    """The n-grams of ``word``'s characters, or of its Hangul letters with ``subwords="jamo"``.
+
+    Examples
+    --------
+    >>> subword_ngrams("밥", 3, 4, "jamo")
+    ['<ㅂㅏ', '<ㅂㅏㅂ', 'ㅂㅏㅂ', 'ㅂㅏㅂ>', 'ㅏㅂ>']
+    """
+    return char_ngrams(decompose(word) if subwords == "jamo" else word, minn, maxn)
+
+
+def check_subwords(subwords: str) -> str:
+    """Reject a ``subwords`` setting outside :data:`SUBWORDS`, naming the valid ones."""
+    if subwords not in SUBWORDS:
+        raise ValueError(f"subwords={subwords!r} is not one of {', '.join(SUBWORDS)}")
+    return subwords
+
+
+def ngram_buckets(
+    word: str, minn: int, maxn: int, bucket: int, subwords: str = "chars"
+) -> np.ndarray:
     """Bucket ids (int64) of the n-grams of ``word``."""
-    grams = char_ngrams(word, minn, maxn)
+    grams = subword_ngrams(word, minn, maxn, subwords)
     if not grams:
         return np.zeros(0, np.int64)
     return fnv1a(grams).astype(np.int64) % bucket
@@ -95,7 +123,7 @@ class FastTextKeyedVectors(KeyedVectors):
         Trained n-gram rows.
     ngram_buckets : np.ndarray, shape (m,), int64, increasing
         Bucket id of each row.
-    minn, maxn, bucket
+    minn, maxn, bucket, subwords
         The n-gram settings used in training.
 
     A word outside the vocabulary gets the mean of the rows of its n-grams' buckets, counting
@@ -122,6 +150,7 @@ class FastTextKeyedVectors(KeyedVectors):
         maxn: int = 6,
         bucket: int = 2_000_000,
         check_finite: bool = True,
+        subwords: str = "chars",
     ) -> None:
         super().__init__(words, vectors, counts, check_finite=check_finite)
         d = self.vector_size
@@ -137,6 +166,7 @@ class FastTextKeyedVectors(KeyedVectors):
                 f"({len(self.ngram_buckets)}, {d}): one row per bucket id"
             )
         self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
+        self.subwords = check_subwords(subwords)
         if check_finite:
             buckets = self.ngram_buckets
             check_vectors_finite(lambda i: f"n-gram bucket {buckets[i]}", self.ngram_vectors)
@@ -144,7 +174,7 @@ class FastTextKeyedVectors(KeyedVectors):
     def _oov_vector(self, word: str) -> np.ndarray | None:
         if len(self.ngram_buckets) == 0:
             return None
-        wanted = ngram_buckets(word, self.minn, self.maxn, self.bucket)
+        wanted = ngram_buckets(word, self.minn, self.maxn, self.bucket, self.subwords)
         pos = np.minimum(np.searchsorted(self.ngram_buckets, wanted), len(self.ngram_buckets) - 1)
         hits = pos[self.ngram_buckets[pos] == wanted]
         if len(hits) == 0:
@@ -169,7 +199,12 @@ class FastTextKeyedVectors(KeyedVectors):
             "format": _NATIVE_TAG,
             "version": 1,
             "words": self.index_to_key,
-            "fasttext": {"minn": self.minn, "maxn": self.maxn, "bucket": self.bucket},
+            "fasttext": {
+                "minn": self.minn,
+                "maxn": self.maxn,
+                "bucket": self.bucket,
+                "subwords": self.subwords,
+            },
         }
         save_arrays(path, arrays, meta)
 
@@ -221,6 +256,8 @@ class FastText(Word2Vec):
         Shortest and longest character n-grams (``maxn=0``: no n-grams, plain word2vec).
     bucket : int
         Number of hash buckets for the n-grams.
+    subwords : {"chars", "jamo"}
+        Cut n-grams from the characters, or from the Hangul letters (Korean, Park et al. 2018).
     alpha : float, optional
         Initial learning rate; default 0.05 (fastText's).
     ns_exponent : float
@@ -243,8 +280,10 @@ class FastText(Word2Vec):
         maxn: int = 6,
         bucket: int = 2_000_000,
         ns_exponent: float = 0.5,
+        subwords: str = "chars",
         **kwargs,
     ) -> None:
+        self.subwords = check_subwords(subwords)
         minn = check_int("minn", minn, low=1)
         maxn = check_int("maxn", maxn, low=0)
         if maxn and minn > maxn:
@@ -262,6 +301,7 @@ class FastText(Word2Vec):
             "minn": self.minn,
             "maxn": self.maxn,
             "bucket": self.bucket,
+            "subwords": self.subwords,
         }
 
     def _input_rows(self, corpus: Corpus) -> tuple[int, np.ndarray, np.ndarray]:
@@ -269,7 +309,10 @@ class FastText(Word2Vec):
         ``V, V+1, ...`` in increasing bucket order, so only used buckets take memory)."""
         words = corpus.vocab.itos
         n = len(words)
-        grams_per_word = [char_ngrams(w, self.minn, self.maxn) if self.maxn else [] for w in words]
+        grams_per_word = [
+            subword_ngrams(w, self.minn, self.maxn, self.subwords) if self.maxn else []
+            for w in words
+        ]
         lengths = np.fromiter(map(len, grams_per_word), np.int64, n)
         flat = [g for grams in grams_per_word for g in grams]
         buckets = (fnv1a(flat).astype(np.int64) % self.bucket) if flat else np.zeros(0, np.int64)
@@ -313,4 +356,5 @@ class FastText(Word2Vec):
             self.minn,
             self.maxn,
             self.bucket,
+            subwords=self.subwords,
         )
