@@ -1,0 +1,227 @@
+"""Korean word vectors end to end: tokeniser speed, each stage's time, the slide, kor2vec.
+
+Stages, in one run:
+
+1. **Tokeniser throughput**: the first ``--sample-chars`` characters of kowiki_extract's
+   paragraphs, analysed by seqlab's :class:`~seqlab.text.korean.KoreanTokenizer` (Kiwi plus
+   writing the tokens) and by Kiwi alone (its ``tokenize`` on the same lines, same threads),
+   interleaved ``--repeats`` times; characters/s of each and ``ratio`` = seqlab ÷ Kiwi (the
+   cost of seqlab's layer; 1.0 means none).
+2. **Corpus**: the morpheme corpus of both kowiki parts (``korean_corpus``). It is cached: the
+   time shown is this run's, and a cached corpus takes seconds (its analysis time is printed
+   where this run did the analysis).
+3. **Training**: ``seqlab embed train kowiki_extract --lang ko`` as a user types it, for each
+   ``--algo`` (plus ``--extra`` options, e.g. ``--epochs 10``); wall time from the command's
+   own report.
+4. **The slide and the test sets**: 한국 − 서울 + 도쿄 and 여자 − 여왕 + 왕 (top 5, and the rank
+   of 일본 / 남자), the nearest words of 공부 and 기술, and kor2vec's sets with answered/total.
+
+Usage::
+
+    python benchmarks/korean.py --out-dir /tmp/ko --json ko.json
+    python benchmarks/korean.py --algos fasttext --extra="--epochs 3" --out-dir /tmp/ko
+    python benchmarks/korean.py --only-tokenizer           # stage 1 alone (about a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def sample_lines(chars: int) -> list[str]:
+    """The first paragraphs of kowiki_extract, about ``chars`` characters in all."""
+    from seqlab import data
+    from seqlab.text.korean_corpus import read_paragraphs
+
+    lines, total = [], 0
+    for line in read_paragraphs(Path(data.load("kowiki_extract", progress=False).files[0])):
+        lines.append(line)
+        total += len(line)
+        if total >= chars:
+            break
+    return lines
+
+
+def tokenizer_throughput(lines: list[str], workers: int, repeats: int) -> dict:
+    """characters/s of seqlab's tokenizer and of Kiwi alone on ``lines``, interleaved."""
+    from seqlab.text.korean import KoreanTokenizer, kiwi
+
+    chars = sum(map(len, lines))
+    analyser = kiwi(workers)  # loaded before the clock starts
+    seqlab_tok = KoreanTokenizer("form", workers=workers)
+    list(analyser.tokenize(lines[:200]))  # Kiwi's first calls warm its caches: not timed
+    times: dict[str, list[float]] = {"seqlab": [], "kiwi": []}
+    for _ in range(repeats):
+        started = time.perf_counter()
+        n_seqlab = sum(len(t) for t in seqlab_tok.tokenize_many(lines))
+        times["seqlab"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        n_kiwi = sum(len(t) for t in analyser.tokenize(lines))
+        times["kiwi"].append(time.perf_counter() - started)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "characters": chars,
+        "lines": len(lines),
+        "workers": workers,
+        "seqlab_chars_per_s": chars / medians["seqlab"],
+        "kiwi_chars_per_s": chars / medians["kiwi"],
+        "ratio": medians["kiwi"] / medians["seqlab"],
+        "tokens_seqlab": n_seqlab,
+        "tokens_kiwi": n_kiwi,
+    }
+
+
+def corpus_stage(token: str, workers: int) -> dict:
+    from seqlab.text.korean_corpus import korean_corpus
+
+    started = time.perf_counter()
+    build = korean_corpus("kowiki_extract", token=token, workers=workers, progress=False)
+    return {
+        "seconds": time.perf_counter() - started,
+        "analysed_in_this_run": build.characters_analysed > 0,
+        "analyse_seconds": build.analyse_seconds,
+        "characters_analysed": build.characters_analysed,
+        "chars_per_s": build.characters_per_second,
+        "tokens": build.tokens,
+        "lines": build.lines,
+        "path": str(build.path),
+    }
+
+
+def train_stage(algo: str, out: Path, extra: list[str]) -> dict:
+    """Run ``seqlab embed train kowiki_extract --lang ko`` and read its report."""
+    command = [
+        sys.executable, "-m", "seqlab.cli.main", "embed", "train", "kowiki_extract",
+        "--lang", "ko", "--algo", algo, "--out", str(out), "--no-progress", *extra,
+    ]  # fmt: skip
+    print("$", shlex.join(["seqlab", *command[3:]]), flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    print(done.stdout + done.stderr, flush=True)
+    if done.returncode:
+        raise SystemExit(f"training failed (exit {done.returncode})")
+    reported = re.search(r"(\d[\d,]*) words x (\d+) dims -> .* \(([\d.]+) s\)", done.stdout)
+    return {
+        "command": shlex.join(["seqlab", *command[3:]]),
+        "wall_seconds": wall,
+        "train_seconds": float(reported[3]) if reported else None,
+        "words": int(reported[1].replace(",", "")) if reported else None,
+    }
+
+
+def quality(path: Path) -> dict:
+    """The slide's analogies and nearest words, and kor2vec's sets."""
+    from seqlab.cli.embed import _load
+    from seqlab.embeddings.korean import (
+        KOREAN_DEFAULT_SETS,
+        SLIDE_ANALOGIES,
+        SLIDE_NEAREST,
+        evaluate_korean_set,
+        lookup,
+        slide_analogy,
+        tagged,
+    )
+
+    kv = _load(str(path), None)
+    report: dict = {"slide": [], "nearest": {}, "sets": {}}
+    for a, b, c, expected in SLIDE_ANALOGIES:
+        rows = kv.analogy(lookup(kv, a), lookup(kv, b), lookup(kv, c), topn=10)
+        words = [w for w, _ in rows]
+        rank = words.index(expected) + 1 if expected in words else None
+        print(slide_analogy(a, b, c, rows), f"   (rank of {expected}: {rank})")
+        for i, (w, s) in enumerate(rows[:5], start=1):
+            print(f"{i:>4}  {s:8.4f}  {tagged(w)}")
+        report["slide"].append({"query": [a, b, c], "expected": expected, "rank": rank,
+                                "top5": rows[:5]})  # fmt: skip
+    for word in SLIDE_NEAREST:
+        rows = kv.nearest([lookup(kv, word)], topn=10)[0]
+        print(f"{word}: " + ", ".join(f"{w} {s:.2f}" for w, s in rows))
+        report["nearest"][word] = rows
+    for name in KOREAN_DEFAULT_SETS:
+        kind = "pairs" if name.endswith("ws353") else "analogies"
+        restrict = 30000 if kind == "analogies" else 300000
+        result = evaluate_korean_set(kv, name, kind, restrict)
+        print(f"{name}: {result}\n")
+        if kind == "pairs":
+            report["sets"][name] = {
+                "spearman": result.spearman,
+                "pairs": result.pairs,
+                "skipped": result.skipped_oov,
+                "settings": result.settings,
+            }
+        else:
+            report["sets"][name] = {"accuracy": result.accuracy, "answered": result.answered,
+                                    "questions": result.questions, "settings": result.settings,
+                                    "sections": {s.name: [s.correct, s.answered]
+                                                 for s in result.sections}}  # fmt: skip
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--algos", nargs="+", default=["skipgram", "fasttext"])
+    parser.add_argument("--extra", default="", help="more `seqlab embed train` options")
+    parser.add_argument("--token", default="form", help="the corpus stage's token form")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sample-chars", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out-dir", type=Path, default=Path("korean-vectors"))
+    parser.add_argument("--only-tokenizer", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    report: dict = {"settings": vars(args) | {"out_dir": str(args.out_dir), "json": None}}
+    lines = sample_lines(args.sample_chars)
+    tok = tokenizer_throughput(lines, args.workers, args.repeats)
+    report["tokenizer"] = tok
+    print(
+        f"tokenizer, {tok['characters']:,} characters, {tok['workers']} threads: seqlab "
+        f"{tok['seqlab_chars_per_s']:,.0f} chars/s, Kiwi alone {tok['kiwi_chars_per_s']:,.0f} "
+        f"chars/s, ratio {tok['ratio']:.2f}",
+        flush=True,
+    )
+    if not args.only_tokenizer:
+        corpus = corpus_stage(args.token, args.workers)
+        report["corpus"] = corpus
+        how = (
+            f"analysed {corpus['characters_analysed']:,} characters in "
+            f"{corpus['analyse_seconds']:.0f} s ({corpus['chars_per_s']:,.0f} chars/s)"
+            if corpus["analysed_in_this_run"]
+            else "analyses from the cache"
+        )
+        print(
+            f"corpus stage: {corpus['seconds']:.1f} s ({how}); {corpus['tokens']:,} tokens, "
+            f"{corpus['lines']:,} lines",
+            flush=True,
+        )
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        report["models"] = {}
+        for algo in args.algos:
+            suffix = ".safetensors" if algo == "fasttext" else ".bin"
+            out = args.out_dir / f"ko-{algo}{suffix}"
+            stage = train_stage(algo, out, shlex.split(args.extra))
+            stage["quality"] = quality(out)
+            report["models"][algo] = stage
+        print("\nstage                      seconds")
+        print(f"tokenizer sample           {tok['characters'] / tok['seqlab_chars_per_s']:8.1f}")
+        print(f"corpus (this run)          {corpus['seconds']:8.1f}")
+        for algo, stage in report["models"].items():
+            print(f"train {algo:<20} {stage['wall_seconds']:8.1f}")
+    if args.json:
+        from seqlab.io import atomic_write
+
+        with atomic_write(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=1)
+
+
+if __name__ == "__main__":
+    main()
