@@ -14,10 +14,13 @@ train`` uses), in one run:
   shuffled: default settings and ``wordNgrams=2``, the better on validation is scored on test
   (a setting whose training diverges to NaN is reported and skipped).
 
-Every model picks its epoch / setting on validation; test is scored once at the end. No
-pretrained vectors are used. Example::
+Every model picks its epoch / setting on validation; test is scored once at the end. With
+``--vectors enwiki-fasttext`` both recurrent models start their embeddings from seqlab's
+fastText vectors of enwiki_extract (`seqlab.embeddings.recipes`, built by ``seqlab classify
+vectors``): the only outside knowledge any model gets. Example::
 
-    python benchmarks/classify.py --datasets rt_polarity sst2 --json runs/classify_bench.json
+    python benchmarks/classify.py --datasets rt_polarity sst2 --vectors enwiki-fasttext \
+        --json runs/classify_bench.json
 """
 
 from __future__ import annotations
@@ -120,12 +123,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: ClassifierConfig's")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--lr", type=float, default=None, help="default: ClassifierConfig's")
+    parser.add_argument(
+        "--vectors", default=None, help="enwiki-fasttext or a vectors file (default: none)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    report = {"threads": torch.get_num_threads(), "datasets": {}}
+    report = {"threads": torch.get_num_threads(), "vectors": args.vectors, "datasets": {}}
     for name in args.datasets:
         data = classify_data.load(name)
         options = {**DATASET_DEFAULTS.get(data.name, {}), "seed": args.seed}
@@ -133,6 +139,8 @@ def main() -> None:
             options["epochs"] = args.epochs
         if args.lr:
             options["lr"] = args.lr
+        if args.vectors:
+            options["vectors"] = args.vectors
         config = ClassifierConfig(**options)
         tokenizer = classify_data.default_tokenizer(data.name)
         workdir = Path(tempfile.mkdtemp(prefix=f"classify_bench_{name}_"))
@@ -144,7 +152,7 @@ def main() -> None:
         figures["config"] = dataclasses.asdict(config)
         figures["splits"] = {s: len(getattr(data, s)) for s in ("train", "valid", "test")}
         report["datasets"][name] = figures
-        print(f"\n{name} (train/valid/test {figures['splits']})")
+        print(f"\n{name} (train/valid/test {figures['splits']}; vectors: {args.vectors})")
         print(f"{'model':10} {'valid':>7} {'test':>7} {'train s':>9} {'ex/s':>8}")
         for model in ("seqlab", "torch", "fasttext"):
             f = figures[model]

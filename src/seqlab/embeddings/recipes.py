@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -69,6 +70,7 @@ def is_recipe(name: str) -> bool:
     return str(name) in RECIPES
 
 
+@functools.lru_cache(maxsize=1)  # a GiB to read: trainings in one process share one copy
 def load_vectors(name: str) -> FastTextKeyedVectors:
     """The cached vectors of recipe ``name``; `VectorsNotBuiltError` if not built yet."""
     path = recipe_path(name)

@@ -10,6 +10,7 @@ plot and a JSON of its numbers into ``out_dir`` and prints a short table (see
 ``long-range``             adding problem and copy memory at growing T vs baselines
 ``feedforward-vs-rnn``     MLP vs 1-D CNN vs RNN on a variable-length, far-back task
 ``onehot-vs-embedding``    one-hot size and distances vs learned word vectors
+``imdb-length``            IMDB accuracy by review length: tanh RNN vs LSTM vs GRU
 =========================  ===========================================================
 
 Examples
@@ -31,6 +32,7 @@ EXPERIMENTS = {
     "long-range": "seqlab.lab.long_range",
     "feedforward-vs-rnn": "seqlab.lab.feedforward_vs_rnn",
     "onehot-vs-embedding": "seqlab.lab.onehot_vs_embedding",
+    "imdb-length": "seqlab.lab.imdb_length",
 }
 
 

@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from seqlab.lab import demo_classify
+
 Section = Callable[..., dict[str, Any]]
 
 #: (key, title, run), in report order
-SECTIONS: list[tuple[str, str, Section]] = []
+SECTIONS: list[tuple[str, str, Section]] = [
+    ("classify", "many-to-one: sentiment (MR)", demo_classify.section),
+]
