@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from seqlab.cli.main import main
 from seqlab.lab import EXPERIMENTS
+from seqlab.lab.demo_sections import SECTIONS
 
 from .findings import assert_finding_follows_the_table
 
@@ -30,7 +31,9 @@ def report(demo_out):
 
 def test_progress_is_shown(demo_out):
     output = demo_out[1]
-    assert "[1/7] datasets" in output and "[7/7] experiment" in output
+    steps = 2 + len(EXPERIMENTS) + len(SECTIONS)
+    assert f"[1/{steps}] datasets" in output
+    assert f"[{2 + len(EXPERIMENTS)}/{steps}] experiment" in output
     assert "report.html" in output
 
 
