@@ -20,9 +20,11 @@ morphemes: 한국, 서울, 을, 먹. Three things differ from English:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
+from seqlab import data
 from seqlab.embeddings.evaluate import (
     AnalogyResult,
     PairsResult,
@@ -41,6 +43,14 @@ KOREAN_DEFAULT_SETS = ("kor2vec_semantic", "kor2vec_syntactic", "kor2vec_ws353")
 SLIDE_ANALOGIES = (("한국", "서울", "도쿄", "일본"), ("여자", "여왕", "왕", "남자"))
 #: The slide's nearest-word queries (공부 "study", 기술 "skill").
 SLIDE_NEAREST = ("공부", "기술")
+
+
+def cached_vectors_path() -> Path:
+    """Where the demo looks for the documented recipe's vectors of kowiki_extract.
+
+    ``seqlab embed train kowiki_extract --lang ko --out`` this path puts them there.
+    """
+    return data.cache_root() / "kowiki_extract" / "vectors" / "ko-skipgram.bin"
 
 
 def has_subwords(kv: KeyedVectors) -> bool:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seqlab.lab import demo_classify
+from seqlab.lab import demo_classify, demo_korean
 
 Section = Callable[..., dict[str, Any]]
 
 #: (key, title, run), in report order
 SECTIONS: list[tuple[str, str, Section]] = [
     ("classify", "many-to-one: sentiment (MR)", demo_classify.section),
+    ("korean", "Korean word vectors: the slide's analogies", demo_korean.section),
 ]

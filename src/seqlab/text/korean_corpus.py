@@ -227,14 +227,23 @@ def korean_corpus(
     A dataset's analyses are cached in ``<seqlab cache>/<name>/morphemes``; a file's in
     ``<seqlab cache>/korean/<hash of its folder>``.
     """
+    sources, cache_dir = _sources_and_cache(corpus, progress)
+    return build_korean_corpus(sources, cache_dir, token, workers, progress)
+
+
+def cached_korean_corpus(corpus: str | os.PathLike, token: str = "form") -> Path | None:
+    """The corpus file :func:`korean_corpus` would return, if it is already built; else None."""
+    sources, cache_dir = _sources_and_cache(corpus, progress=False)
+    path = cache_dir / f"corpus-{token.replace('/', '-')}.{_key(sources)}.txt"
+    return path if path.is_file() else None
+
+
+def _sources_and_cache(corpus: str | os.PathLike, progress: bool) -> tuple[list[Path], Path]:
     from seqlab import data
 
     if str(corpus) in data.names():
-        sources = data.load(str(corpus), progress=progress).files
-        cache_dir = data.cache_root() / str(corpus) / "morphemes"
-    else:
-        path = Path(corpus).resolve()
-        sources = (path,)
-        folder = hashlib.sha256(str(path.parent).encode()).hexdigest()[:12]
-        cache_dir = data.cache_root() / "korean" / folder
-    return build_korean_corpus(sources, cache_dir, token, workers, progress)
+        sources = list(data.load(str(corpus), progress=progress).files)
+        return sources, data.cache_root() / str(corpus) / "morphemes"
+    path = Path(corpus).resolve()
+    folder = hashlib.sha256(str(path.parent).encode()).hexdigest()[:12]
+    return [path], data.cache_root() / "korean" / folder
