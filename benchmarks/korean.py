@@ -98,11 +98,12 @@ def corpus_stage(token: str, workers: int) -> dict:
 
 def train_stage(algo: str, out: Path, extra: list[str]) -> dict:
     """Run ``seqlab embed train kowiki_extract --lang ko`` and read its report."""
+    seqlab = Path(sys.executable).with_name("seqlab")  # the console script of this environment
     command = [
-        sys.executable, "-m", "seqlab.cli.main", "embed", "train", "kowiki_extract",
+        str(seqlab) if seqlab.is_file() else "seqlab", "embed", "train", "kowiki_extract",
         "--lang", "ko", "--algo", algo, "--out", str(out), "--no-progress", *extra,
     ]  # fmt: skip
-    print("$", shlex.join(["seqlab", *command[3:]]), flush=True)
+    print("$", shlex.join(["seqlab", *command[1:]]), flush=True)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -111,7 +112,7 @@ def train_stage(algo: str, out: Path, extra: list[str]) -> dict:
         raise SystemExit(f"training failed (exit {done.returncode})")
     reported = re.search(r"(\d[\d,]*) words x (\d+) dims -> .* \(([\d.]+) s\)", done.stdout)
     return {
-        "command": shlex.join(["seqlab", *command[3:]]),
+        "command": shlex.join(["seqlab", *command[1:]]),
         "wall_seconds": wall,
         "train_seconds": float(reported[3]) if reported else None,
         "words": int(reported[1].replace(",", "")) if reported else None,
