@@ -239,6 +239,12 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
         settings["token"] = token
         apply_korean_recipe(settings)
         token = settings.pop("token")
+        if settings["algo"] == "fasttext" and not _keeps_ngrams(out, fmt):
+            click.echo(
+                f"warning: {out} keeps the word vectors only; eojeols and rare words get "
+                "vectors from their n-grams only in a .safetensors file (--format seqlab)",
+                err=True,
+            )
         corpus = korean_corpus_file(corpus, token, settings["workers"], progress)
     elif not Path(corpus).is_file():
         raise click.BadParameter(
@@ -285,6 +291,10 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
     click.echo(f"{len(kv):,} words x {kv.vector_size} dims -> {out} ({seconds:.1f} s)")
     if losses:
         click.echo("loss per epoch: " + " ".join(f"{x:.4f}" for x in losses))
+
+
+def _keeps_ngrams(out: str, fmt: str | None) -> bool:
+    return fmt == "seqlab" or (fmt is None and Path(out).suffix == ".safetensors")
 
 
 def _build_model(
