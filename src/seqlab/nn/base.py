@@ -22,6 +22,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from seqlab.nn.gates import GateLayout
 from seqlab.nn.implementation import IMPLS, runs_reference
+from seqlab.nn.inference import PreparedCache, runs_without_grad
 
 
 class RNNInputError(ValueError):
@@ -89,7 +90,7 @@ def outside_autocast(forward):
 
     @wraps(forward)
     def run(self, input, hx=None, *args, **kwargs):
-        weight = next(self.parameters())
+        weight = self.parameter_like()
         if not torch.is_autocast_enabled(weight.device.type):
             return forward(self, input, hx, *args, **kwargs)
         with torch.autocast(weight.device.type, enabled=False):
@@ -117,6 +118,8 @@ class SelectableImpl:
     """
 
     _impl = "auto"
+    #: a parameter every module of the class has, standing for the dtype and device of all
+    _like_name = "weight_ih"
 
     @property
     def impl(self) -> str:
@@ -129,9 +132,25 @@ class SelectableImpl:
             raise RNNInputError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {value!r}")
         self._impl = value
 
+    def parameter_like(self) -> torch.Tensor:
+        """A parameter with the dtype and device of all (cheaper than ``next(parameters())``)."""
+        return self._parameters[self._like_name]
+
     def uses_reference(self) -> bool:
         """Whether the next call runs the reference implementation (by impl, dtype, context)."""
-        return runs_reference(self.impl, next(self.parameters()))
+        return runs_reference(self.impl, self.parameter_like())
+
+    def runs_without_grad(self) -> bool:
+        """Whether the next call takes the path without autograd (``seqlab.nn.inference``)."""
+        return runs_without_grad(self.impl, self.parameter_like())
+
+    @property
+    def prepared_weights(self) -> PreparedCache:
+        """The weights as the fast path multiplies by them, kept while the parameters stay."""
+        cache = self.__dict__.get("_prepared_cache")
+        if cache is None:
+            cache = self.__dict__["_prepared_cache"] = PreparedCache()
+        return cache
 
 
 class StateGradSink:
@@ -171,6 +190,7 @@ class RNNBase(SelectableImpl, nn.Module):
     gate_layout: GateLayout
     gate_names: tuple[str, ...] = ()
     state_count = 1  # 2 for the LSTM: (h, c)
+    _like_name = "weight_ih_l0"
 
     def __init__(
         self,
@@ -262,8 +282,11 @@ class RNNBase(SelectableImpl, nn.Module):
                 s += f", {name}={getattr(self, name)}"
         return s if self.impl == "auto" else s + f", impl={self.impl!r}"
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
-        """Run one layer direction: returns (y (T, B, H), final states tuple, gates dict)."""
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+        """Run one layer direction: returns (y (T, B, H), final states tuple, gates dict).
+
+        `slot` (layer·D + direction) names the direction in `prepared_weights`.
+        """
         raise NotImplementedError
 
     @outside_autocast
@@ -331,6 +354,7 @@ class RNNBase(SelectableImpl, nn.Module):
                     batch_sizes,
                     d == 1,
                     hook,
+                    k,
                 )
                 outputs.append(y)
                 finals.append(final)

@@ -158,14 +158,13 @@ def total_derivative(dh_t, dy, state_grads, step: Step) -> None:
         state_grads[step.t, : step.active] = dh_t
 
 
-def fused_forward(kernel, w_hh, y, h0, steps, before, after) -> None:
+def fused_forward(kernel, recurrent, y, h0, steps, before, after) -> None:
     """The forward loop on CPU float32: per step one product and one numba kernel.
 
-    ``rec = W_hh h_{t-1}`` (oneDNN or ``torch.mm``, see `step_product`), then
+    ``rec = recurrent(h_{t-1})`` (``W_hh h_{t-1}``: a `step_product`), then
     ``kernel(*before, rec, *after, *step.coords)`` writes step t into the buffers.
     `y` (T, B, H) receives h_t; `h0` (B, H) is the initial state.
     """
-    recurrent = step_product(w_hh, y.shape[1])
     states = y.unbind(0)  # h_t as torch views, for the products
     for s in steps:
         rec = recurrent(previous_rows(states, h0, s))  # (n, G·H)
@@ -210,12 +209,23 @@ def step_product(weight: torch.Tensor, rows: int):
     has a fixed cost of its own before any arithmetic. Both give the same function; see `onednn`
     for when oneDNN is used at all.
     """
-    if onednn.usable(weight) and 2 * rows * weight.numel() >= ONEDNN_MIN_FLOPS:
+    return product(weight, None, rows, ONEDNN_MIN_FLOPS)
+
+
+def product(weight: torch.Tensor, bias: torch.Tensor | None, rows: int, min_flops: float = 0):
+    """``x ↦ x Wᵀ + b`` for x (n ≤ rows, in), the weight packed once for oneDNN where it pays.
+
+    oneDNN takes products of at least `min_flops` FLOPs when `onednn` allows it, with the weight
+    packed here, once; otherwise ``torch.mm``/``torch.addmm``.
+    """
+    if onednn.usable(weight) and 2 * rows * weight.numel() >= min_flops:
         packed = onednn.pack(weight, rows)
         if packed is not None:
-            return lambda h: onednn.linear(h, packed, weight, None)
+            return lambda x: onednn.linear(x, packed, weight, bias)
     weight_t = weight.t()
-    return lambda h: torch.mm(h, weight_t)
+    if bias is None:
+        return lambda x: torch.mm(x, weight_t)
+    return lambda x: torch.addmm(bias, x, weight_t)
 
 
 #: Below this many FLOPs per step oneDNN's fixed cost outweighs its faster arithmetic.
@@ -231,11 +241,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     oneDNN with a packed weight where `onednn` allows it (faster than ``torch.addmm`` at these
     shapes, see ``benchmarks/onednn_threshold.py``), else ``torch.mm``/``torch.addmm``.
     """
-    if onednn.usable(weight):
-        packed = onednn.pack(weight, x.shape[0])
-        if packed is not None:
-            return onednn.linear(x.contiguous(), packed, weight, bias)
-    return _mm(x, weight, bias)
+    return product(weight, bias, x.shape[0])(x.contiguous())
 
 
 def _mm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:

@@ -42,6 +42,7 @@ from seqlab.nn.bptt_common import (
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    step_product,
     total_derivative,
 )
 from seqlab.nn.gates import GRU_GATES
@@ -63,21 +64,10 @@ class GRULayerFunction(torch.autograd.Function):
         H = w_hh.shape[1]
         steps = schedule(batch_sizes, reverse)
         ragged = batch_sizes[-1] < B
-        # tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the n rows of
-        # the input projection are doubled, so n_t = 2σ(2W_in x_t + 2b_in + 2 r_t*m_t) − 1
-        rz, n_rows = GRU_GATES.rows("r", H, through="z"), GRU_GATES.rows("n", H)
-        w_ih2 = w_ih.clone()
-        w_ih2[n_rows] *= 2
-        bias = b_hn = None
-        if b_ih is not None:
-            bias = b_ih.clone()
-            bias[rz] += b_hh[rz]
-            bias[n_rows] *= 2
-            b_hn = b_hh[n_rows]
+        w_ih2, bias, b_hn = prepare_weights(w_ih, w_hh, b_ih, b_hh)
         gates = linear(x.reshape(T * B, I), w_ih2, bias).view(T, B, 3 * H)
         y = x.new_zeros(T, B, H) if ragged else x.new_empty(T, B, H)
         m = torch.empty_like(y)  # m_t = W_hn h_{t-1} + b_hn, kept for the backward pass
-        b_hn = x.new_zeros(H) if b_hn is None else b_hn
         fused = fused_kernels(x)
         if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
             _forward_fused(fused, gates, y, m, h0, w_hh, b_hn, steps)
@@ -110,6 +100,25 @@ class GRULayerFunction(torch.autograd.Function):
         if state_grads is not None:
             ctx.on_state_grads(state_grads)
         return _parameter_grads(ctx, d_rec, d_cand, x, h0, w_ih, w_hh, y, dh)
+
+
+def prepare_weights(w_ih, w_hh, b_ih, b_hh):
+    """(w_ih2, bias, b_hn): the input weights and bias the input projection takes, and b_hn.
+
+    tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the n rows of the
+    input projection are doubled, so n_t = 2σ(2W_in x_t + 2b_in + 2 r_t*m_t) − 1; the r and z
+    rows carry both biases. `b_hn` (H,) is the n rows of b_hh (zeros without bias).
+    """
+    H = w_hh.shape[1]
+    rz, n_rows = GRU_GATES.rows("r", H, through="z"), GRU_GATES.rows("n", H)
+    w_ih2 = w_ih.clone()
+    w_ih2[n_rows] *= 2
+    if b_ih is None:
+        return w_ih2, None, w_hh.new_zeros(H)
+    bias = b_ih.clone()
+    bias[rz] += b_hh[rz]
+    bias[n_rows] *= 2
+    return w_ih2, bias, b_hh[n_rows]
 
 
 def _forward_steps(gates, y, m, h0, w_hh, b_hn, steps):
@@ -166,7 +175,8 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
 def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     after = array(b_hn), m.numpy(), y.numpy(), array(h0)
-    fused_forward(kernels.gru_forward_step, w_hh, y, h0, steps, (gates.numpy(),), after)
+    recurrent = step_product(w_hh, y.shape[1])
+    fused_forward(kernels.gru_forward_step, recurrent, y, h0, steps, (gates.numpy(),), after)
 
 
 def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):

@@ -45,6 +45,7 @@ from seqlab.nn.bptt_common import (
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    step_product,
     total_derivative,
 )
 from seqlab.nn.gates import LSTM_GATES
@@ -69,7 +70,7 @@ class LSTMLayerFunction(torch.autograd.Function):
         new = x.new_zeros if ragged else x.new_empty  # padded positions must read zero
         # tanh(a) = 2σ(2a) − 1: with the g rows of the weights doubled, one σ over all four
         # gates gives i, f, o and σ(2a_g) (torch's CPU tanh is several times slower than σ)
-        w_ih2, w_hh2, bias2 = _double_g_rows(w_ih, w_hh, b_ih, b_hh, H)
+        w_ih2, w_hh2, bias2 = prepare_weights(w_ih, w_hh, b_ih, b_hh)
         # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
         gates = linear(x.reshape(T * B, -1), w_ih2, bias2).view(T, B, 4 * H)
         y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
@@ -162,7 +163,8 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
 def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     after = c.numpy(), tanh_c.numpy(), y.numpy(), array(c0)
-    fused_forward(kernels.lstm_forward_step, w_hh2, y, h0, steps, (gates.numpy(),), after)
+    recurrent = step_product(w_hh2, y.shape[1])
+    fused_forward(kernels.lstm_forward_step, recurrent, y, h0, steps, (gates.numpy(),), after)
 
 
 def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
@@ -174,9 +176,10 @@ def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grad
     dh[: carried.shape[0]] = carried  # δh_{t-1} = δ_t W_hh
 
 
-def _double_g_rows(w_ih, w_hh, b_ih, b_hh, H):
-    """Copies of the weights with the g gate's rows doubled, and the summed bias likewise."""
-    g_rows = LSTM_GATES.rows("g", H)
+def prepare_weights(w_ih, w_hh, b_ih, b_hh):
+    """(w_ih2, w_hh2, bias2): copies of the weights with the g gate's rows doubled, and the summed
+    bias likewise (None without bias), for ``tanh(a) = 2σ(2a) − 1`` in one σ over all gates."""
+    g_rows = LSTM_GATES.rows("g", w_hh.shape[1])
     w_ih2, w_hh2 = w_ih.clone(), w_hh.clone()
     w_ih2[g_rows] *= 2
     w_hh2[g_rows] *= 2

@@ -40,6 +40,7 @@ from seqlab.nn.bptt_common import (
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    step_product,
     total_derivative,
 )
 
@@ -61,17 +62,14 @@ class RNNLayerFunction(torch.autograd.Function):
     ):
         T, B, _ = x.shape
         steps = schedule(batch_sizes, reverse)
-        # tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the products
-        # take weights scaled by 2, then σ and an affine map (or the numba kernel's tanh(a/2))
-        scale = 2.0 if nonlinearity == "tanh" else 1.0
+        w_ih2, w_hh2, bias = prepare_weights(w_ih, w_hh, b_ih, b_hh, nonlinearity)
         # y (T, B, H) starts as every W_ih x_t + b at once; step t turns y[t] into h_t in place
-        bias = None if b_ih is None else (b_ih + b_hh) * scale
-        y = linear(x.reshape(T * B, -1), w_ih * scale, bias).view(T, B, -1)
+        y = linear(x.reshape(T * B, -1), w_ih2, bias).view(T, B, -1)
         fused = fused_kernels(x) if nonlinearity == "tanh" else None
         if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, tanh in one pass
-            _forward_fused(fused, y, h0, w_hh * scale, steps)
+            _forward_fused(fused, y, h0, step_product(w_hh2, B), steps)
         else:
-            _forward_steps(y, h0, w_hh * scale, _ACTIVATIONS[nonlinearity], steps)
+            _forward_steps(y, h0, w_hh2, _ACTIVATIONS[nonlinearity], steps)
         h_n = final_state(y, h0, steps)
         ctx.save_for_backward(x, h0, w_ih, w_hh, y)
         ctx.steps, ctx.ragged, ctx.nonlinearity = steps, batch_sizes[-1] < B, nonlinearity
@@ -101,6 +99,17 @@ class RNNLayerFunction(torch.autograd.Function):
         dw_hh = recurrent_weight_grad(d_pre, y, h0, ctx.steps) if need[3] else None
         db = flat.sum(0) if ctx.has_bias and (need[4] or need[5]) else None
         return dx, dh, dw_ih, dw_hh, db, own_copy(db), None, None, None, None
+
+
+def prepare_weights(w_ih, w_hh, b_ih, b_hh, nonlinearity):
+    """(w_ih2, w_hh2, bias2): the weights and summed bias the products take, scaled by 2 for tanh.
+
+    tanh(a) = 2σ(2a) − 1 (torch's CPU tanh is several times slower than σ): the products take
+    weights scaled by 2, then σ and an affine map (or the numba kernel's tanh(a/2)).
+    """
+    scale = 2.0 if nonlinearity == "tanh" else 1.0
+    bias = None if b_ih is None else (b_ih + b_hh) * scale
+    return w_ih * scale, w_hh * scale, bias
 
 
 def _forward_steps(y, h0, w_hh, activate, steps):
@@ -133,9 +142,9 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
         torch.mm(d, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
 
 
-def _forward_fused(kernels, y, h0, w_hh2, steps):
+def _forward_fused(kernels, y, h0, recurrent, steps):
     """The tanh forward loop on CPU float32: per step one product and one numba kernel."""
-    fused_forward(kernels.rnn_tanh_forward_step, w_hh2, y, h0, steps, (y.numpy(),), ())
+    fused_forward(kernels.rnn_tanh_forward_step, recurrent, y, h0, steps, (y.numpy(),), ())
 
 
 def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):

@@ -15,6 +15,14 @@ from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES, GateLayout
+from seqlab.nn.inference import (
+    gru_forward,
+    lstm_forward,
+    prepare_gru,
+    prepare_lstm,
+    prepare_rnn_tanh,
+    rnn_tanh_forward,
+)
 from seqlab.nn.reference import (
     ReferenceGRUFunction,
     ReferenceLSTMFunction,
@@ -129,6 +137,10 @@ class RNNCell(RNNCellBase):
     @outside_autocast
     def forward(self, input, hx=None):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
+        if self.nonlinearity == "tanh" and self.runs_without_grad():
+            prepared = self.prepared_weights.get(0, weights, prepare_rnn_tanh)
+            y, _ = rnn_tanh_forward(x, h, prepared, [x.shape[1]], False)
+            return y[0] if batched else y[0, 0]
         function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
         _, h_n = function.apply(x, h, *weights, self.nonlinearity, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)
@@ -152,6 +164,10 @@ class LSTMCell(RNNCellBase):
     @outside_autocast
     def forward(self, input, hx=None):
         x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
+        if self.runs_without_grad():
+            prepared = self.prepared_weights.get(0, weights, prepare_lstm)
+            y, cells, _, _ = lstm_forward(x, h, c, prepared, [x.shape[1]], False)
+            return (y[0], cells[0]) if batched else (y[0, 0], cells[0, 0])
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         _, h_n, c_n, _, _ = function.apply(x, h, c, *weights, [x.shape[1]], False, None)
         return (h_n, c_n) if batched else (h_n.squeeze(0), c_n.squeeze(0))
@@ -174,6 +190,10 @@ class GRUCell(RNNCellBase):
     @outside_autocast
     def forward(self, input, hx=None):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
+        if self.runs_without_grad():
+            prepared = self.prepared_weights.get(0, weights, prepare_gru)
+            y, _, _ = gru_forward(x, h, prepared, [x.shape[1]], False)
+            return y[0] if batched else y[0, 0]
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
         _, h_n, _ = function.apply(x, h, *weights, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)

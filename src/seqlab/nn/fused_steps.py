@@ -114,6 +114,26 @@ def lstm_forward_step(gates, rec, c, tanh_c, y, c0, t, prev, k, n):
 
 
 @_kernel
+def lstm_inference_step(gates, rec, c, y, c0, t, prev, k, n):
+    """`lstm_forward_step` without what only the backward pass reads (``tanh(C_t)``)."""
+    H = gates.shape[2] // 4
+    for b in range(n):
+        cp = c[prev, b] if b < k else c0[b]
+        a, r = gates[t, b], rec[b]
+        ai, af, ag, ao = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        ri, rf, rg, ro = r[:H], r[H : 2 * H], r[2 * H : 3 * H], r[3 * H :]
+        cb, hb = c[t, b], y[t, b]
+        for j in range(H):
+            i = _HALF + _HALF * _tanh(_HALF * (ai[j] + ri[j]))
+            f = _HALF + _HALF * _tanh(_HALF * (af[j] + rf[j]))
+            g = _tanh(_HALF * (ag[j] + rg[j]))
+            o = _HALF + _HALF * _tanh(_HALF * (ao[j] + ro[j]))
+            ct = f * cp[j] + i * g
+            ai[j], af[j], ag[j], ao[j] = i, f, g, o
+            cb[j], hb[j] = ct, o * _tanh(ct)
+
+
+@_kernel
 def lstm_backward_step(
     dh, dc, carried, dy, gates, tanh_c, c, c0, d_pre, state_grads, t, prev, k, n
 ):
@@ -165,6 +185,24 @@ def gru_forward_step(gates, rec, b_hn, m, y, h0, t, prev, k, n):
             cand = _tanh(_HALF * an[j] + rj * mj)
             ar[j], az[j], an[j] = rj, z, cand
             mb[j], hb[j] = mj, cand + z * (hp[j] - cand)
+
+
+@_kernel
+def gru_inference_step(gates, rec, b_hn, y, h0, t, prev, k, n):
+    """`gru_forward_step` without what only the backward pass reads (``m_t``)."""
+    H = gates.shape[2] // 3
+    for b in range(n):
+        hp = y[prev, b] if b < k else h0[b]
+        a, r = gates[t, b], rec[b]
+        ar, az, an = a[:H], a[H : 2 * H], a[2 * H :]
+        rr, rz, rn = r[:H], r[H : 2 * H], r[2 * H :]
+        hb = y[t, b]
+        for j in range(H):
+            rj = _HALF + _HALF * _tanh(_HALF * (ar[j] + rr[j]))
+            z = _HALF + _HALF * _tanh(_HALF * (az[j] + rz[j]))
+            cand = _tanh(_HALF * an[j] + rj * (rn[j] + b_hn[j]))
+            ar[j], az[j], an[j] = rj, z, cand
+            hb[j] = cand + z * (hp[j] - cand)
 
 
 @_kernel

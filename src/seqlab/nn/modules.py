@@ -6,10 +6,19 @@ the reference (``seqlab.nn.reference``, the equations as written) or the fast on
 """
 
 from seqlab.nn.base import RNNBase, RNNInputError
+from seqlab.nn.bptt_common import final_state
 from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES
+from seqlab.nn.inference import (
+    gru_forward,
+    lstm_forward,
+    prepare_gru,
+    prepare_lstm,
+    prepare_rnn_tanh,
+    rnn_tanh_forward,
+)
 from seqlab.nn.reference import (
     ReferenceGRUFunction,
     ReferenceLSTMFunction,
@@ -141,7 +150,11 @@ class RNN(RNNBase):
         s = super().extra_repr()
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+        if self.nonlinearity == "tanh" and self.runs_without_grad():
+            prepared = self.prepared_weights.get(slot, weights, prepare_rnn_tanh)
+            y, steps = rnn_tanh_forward(x, *states, prepared, batch_sizes, reverse)
+            return y, (final_state(y, states[0], steps),), {}
         function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
         y, h_n = function.apply(
             x, *states, *weights, self.nonlinearity, batch_sizes, reverse, on_state_grads
@@ -202,7 +215,12 @@ class LSTM(RNNBase):
     gate_names = (*LSTM_GATES.names, "c")
     state_count = 2
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+        if self.runs_without_grad():
+            prepared = self.prepared_weights.get(slot, weights, prepare_lstm)
+            y, cells, gates, steps = lstm_forward(x, *states, prepared, batch_sizes, reverse)
+            h_n, c_n = final_state(y, states[0], steps), final_state(cells, states[1], steps)
+            return y, (h_n, c_n), {**LSTM_GATES.named(gates, dim=2), "c": cells}
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         y, h_n, c_n, gates, cells = function.apply(
             x, *states, *weights, batch_sizes, reverse, on_state_grads
@@ -246,7 +264,11 @@ class GRU(RNNBase):
     gate_layout = GRU_GATES
     gate_names = GRU_GATES.names
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads):
+    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+        if self.runs_without_grad():
+            prepared = self.prepared_weights.get(slot, weights, prepare_gru)
+            y, gates, steps = gru_forward(x, *states, prepared, batch_sizes, reverse)
+            return y, (final_state(y, states[0], steps),), GRU_GATES.named(gates, dim=2)
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
         y, h_n, gates = function.apply(x, *states, *weights, batch_sizes, reverse, on_state_grads)
         return y, (h_n,), GRU_GATES.named(gates, dim=2)

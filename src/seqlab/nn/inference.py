@@ -1,0 +1,166 @@
+"""Forward passes without autograd: ``torch.no_grad``, ``torch.inference_mode`` and decoding.
+
+When no gradient can be asked for, the layers and cells on CPU float32 skip their autograd
+Functions: nothing is saved for backward, and the step kernels write only what the outputs need
+(the LSTM keeps no ``tanh(C_t)``, the GRU no ``m_t = W_hn h_{t-1} + b_hn``). The computation is
+the fast path's (``seqlab.nn.bptt_*``): the same rearranged weights, the same products and the
+same gate arithmetic, so the results equal the training forward pass's.
+
+Sampling and beam search call a cell, or a layer on one time step, once per token. What the
+fast path prepares from the parameters — the weights with doubled tanh rows, the summed biases,
+oneDNN's packed copies — is therefore kept per module in a `PreparedCache`, keyed on each
+parameter's version counter and storage: an optimiser step, ``load_state_dict`` or ``.to()``
+changes the key and the next call prepares again; a loop of calls with unchanged weights
+prepares once.
+
+Examples
+--------
+>>> import torch
+>>> from seqlab.nn import LSTMCell
+>>> cell = LSTMCell(3, 4)
+>>> x, state = torch.randn(6, 2, 3), None
+>>> with torch.inference_mode():
+...     for x_t in x:  # one call per token: the weights are prepared once
+...         state = cell(x_t, state)
+>>> state[0].shape
+torch.Size([2, 4])
+"""
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from seqlab.nn import bptt_gru, bptt_lstm, bptt_rnn
+from seqlab.nn.bptt_common import (
+    ONEDNN_MIN_FLOPS,
+    array,
+    fused_forward,
+    like_fused,
+    product,
+    schedule,
+)
+from seqlab.nn.implementation import runs_reference
+
+# products kept per prepared weight: one per number of rows seen (batch sizes, T·B); beyond
+# this many the cache starts again, so varying sequence lengths do not grow it without bound
+_MAX_PRODUCTS = 8
+
+
+def runs_without_grad(impl: str, like: torch.Tensor) -> bool:
+    """Whether a module with `impl` and parameters like `like` takes the no-autograd path now."""
+    return not torch.is_grad_enabled() and like_fused(like) and not runs_reference(impl, like)
+
+
+class PreparedWeights:
+    """One layer direction's weights as the fast path multiplies by them, with packed products.
+
+    `w_ih` (G·H, I) and `bias` (G·H,) make the input projection, `w_hh` (G·H, H) the recurrent
+    product; `b_hn` is the GRU's n rows of ``b_hh`` (None for the other cells).
+    """
+
+    def __init__(self, w_ih, w_hh, bias, b_hn=None):
+        self.w_ih, self.w_hh, self.bias, self.b_hn = w_ih, w_hh, bias, b_hn
+        self._products: dict[tuple[str, int], Callable] = {}
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """``x W_ihᵀ + b`` for x (M, I): the input projections of M (step, row) pairs."""
+        return self._product("ih", self.w_ih, self.bias, x.shape[0])(x.contiguous())
+
+    def recurrent(self, rows: int) -> Callable:
+        """``h ↦ h W_hhᵀ`` for h of up to `rows` rows (a ``bptt_common.step_product``)."""
+        return self._product("hh", self.w_hh, None, rows)
+
+    def _product(self, name, weight, bias, rows):
+        key = (name, rows)
+        found = self._products.get(key)
+        if found is None:
+            if len(self._products) >= _MAX_PRODUCTS:
+                self._products.clear()
+            found = self._products[key] = product(weight, bias, rows, ONEDNN_MIN_FLOPS)
+        return found
+
+
+class PreparedCache:
+    """`PreparedWeights` per layer direction (a slot) of one module, valid while its weights are.
+
+    The key of a slot is each parameter's ``_version`` (bumped by every in-place change: an
+    optimiser step, ``load_state_dict``, ``nn.init``) and ``data_ptr`` (changed by ``.to()``
+    and by assigning a new parameter), and whether oneDNN is enabled.
+    """
+
+    def __init__(self):
+        self._slots: dict = {}
+
+    def get(self, slot, weights: Sequence, prepare: Callable[..., PreparedWeights]):
+        versions = [None if w is None else (w._version, w.data_ptr()) for w in weights]
+        key = (torch.backends.mkldnn.enabled, *versions)
+        entry = self._slots.get(slot)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        with torch.no_grad():
+            prepared = prepare(*(None if w is None else w.detach() for w in weights))
+        self._slots[slot] = (key, prepared)
+        return prepared
+
+    def clear(self) -> None:
+        """Forget every slot (the next call prepares again)."""
+        self._slots.clear()
+
+
+def prepare_lstm(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
+    w_ih2, w_hh2, bias2 = bptt_lstm.prepare_weights(w_ih, w_hh, b_ih, b_hh)
+    return PreparedWeights(w_ih2, w_hh2, bias2)
+
+
+def prepare_gru(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
+    w_ih2, bias, b_hn = bptt_gru.prepare_weights(w_ih, w_hh, b_ih, b_hh)
+    return PreparedWeights(w_ih2, w_hh.contiguous(), bias, b_hn.contiguous())
+
+
+def prepare_rnn_tanh(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
+    w_ih2, w_hh2, bias2 = bptt_rnn.prepare_weights(w_ih, w_hh, b_ih, b_hh, "tanh")
+    return PreparedWeights(w_ih2, w_hh2, bias2)
+
+
+def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
+    """One LSTM layer direction without autograd: ``(y, cells, gates, steps)``.
+
+    `x` (T, B, I) length-sorted and time-major, `h0`/`c0` (B, H). `y` and `cells` (T, B, H)
+    hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o.
+    """
+    from seqlab.nn.fused_steps import lstm_inference_step
+
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    steps = schedule(batch_sizes, reverse)
+    new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
+    gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
+    y, cells = new(T, B, H), new(T, B, H)
+    after = cells.numpy(), y.numpy(), array(c0)
+    fused_forward(lstm_inference_step, prepared.recurrent(B), y, h0, steps, (gates.numpy(),), after)
+    return y, cells, gates, steps
+
+
+def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
+    """One GRU layer direction without autograd: ``(y, gates, steps)`` (see `lstm_forward`)."""
+    from seqlab.nn.fused_steps import gru_inference_step
+
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    steps = schedule(batch_sizes, reverse)
+    gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
+    y = x.new_zeros(T, B, H) if batch_sizes[-1] < B else x.new_empty(T, B, H)
+    after = array(prepared.b_hn, ndim=1), y.numpy(), array(h0)
+    fused_forward(gru_inference_step, prepared.recurrent(B), y, h0, steps, (gates.numpy(),), after)
+    return y, gates, steps
+
+
+def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
+    """One tanh RNN layer direction without autograd: ``(y, steps)`` (see `lstm_forward`)."""
+    from seqlab.nn.fused_steps import rnn_tanh_forward_step
+
+    T, B, _ = x.shape
+    steps = schedule(batch_sizes, reverse)
+    y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
+    fused_forward(rnn_tanh_forward_step, prepared.recurrent(B), y, h0, steps, (y.numpy(),), ())
+    return y, steps
