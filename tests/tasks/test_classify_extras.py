@@ -57,8 +57,9 @@ def cached_recipe(tmp_path, monkeypatch):
 
 
 def test_recipe_vectors_cover_unseen_words_through_ngrams(cached_recipe):
-    kv = recipes.vectors_for_words(["good", "awful", "zzzz"], cached_recipe)
+    kv, from_ngrams = recipes.vectors_for_words(["good", "awful", "zzzz"], cached_recipe)
     assert kv.index_to_key == ["good", "awful"]  # awful: from its n-grams; zzzz: none
+    assert from_ngrams == 1
     np.testing.assert_allclose(kv["good"], cached_recipe["good"])
 
 

@@ -82,27 +82,32 @@ def load_vectors(name: str) -> FastTextKeyedVectors:
     return FastTextKeyedVectors.load(path)
 
 
-def vectors_for_words(words, vectors: FastTextKeyedVectors) -> KeyedVectors:
+def vectors_for_words(words, vectors: FastTextKeyedVectors) -> tuple[KeyedVectors, int]:
     """Vectors of ``words`` only: their own, or built from their n-grams when the corpus had
     none; words with neither are left out (and reported missing by the coverage line).
+
+    Returns the vectors and how many of them were built from n-grams.
 
     Examples
     --------
     >>> ft = FastTextKeyedVectors(["cat"], np.ones((1, 2), np.float32))
-    >>> vectors_for_words(["cat", "zebra"], ft).index_to_key
-    ['cat']
+    >>> kv, from_ngrams = vectors_for_words(["cat", "zebra"], ft)
+    >>> kv.index_to_key, from_ngrams
+    (['cat'], 0)
     """
-    kept, rows = [], []
+    kept, rows, from_ngrams = [], [], 0
     for word in dict.fromkeys(words):
         if word in vectors.key_to_index:
             rows.append(vectors.vectors[vectors.key_to_index[word]])
         elif (row := vectors._oov_vector(word)) is not None:
             rows.append(row)
+            from_ngrams += 1
         else:
             continue
         kept.append(word)
     dim = vectors.vector_size
-    return KeyedVectors(kept, np.asarray(rows, np.float32).reshape(len(kept), dim))
+    kv = KeyedVectors(kept, np.asarray(rows, np.float32).reshape(len(kept), dim))
+    return kv, from_ngrams
 
 
 def build(name: str, progress: bool = True, workers: int = 2) -> Path:

@@ -204,7 +204,11 @@ class Classifier:
         if config.vectors and embedding is None:
             vectors = config.vectors
             if recipes.is_recipe(vectors):  # seqlab's own, with n-gram vectors for rare words
-                vectors = recipes.vectors_for_words(vocab.itos, recipes.load_vectors(vectors))
+                name = vectors
+                vectors, from_ngrams = recipes.vectors_for_words(
+                    vocab.itos, recipes.load_vectors(name)
+                )
+                print(f"{name}: {from_ngrams:,} words not in its corpus get n-gram vectors")
             embedding = embedding_from_vectors(vocab, vectors, freeze=config.freeze)
         torch.manual_seed(config.seed)
         model = RNNClassifier(len(vocab), len(labels), config, embedding)
