@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument(
         "--vectors", default=None, help="enwiki-fasttext or a vectors file (default: none)"
     )
+    parser.add_argument("--freeze", action="store_true", help="keep the vectors fixed")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -140,7 +141,7 @@ def main() -> None:
         if args.lr:
             options["lr"] = args.lr
         if args.vectors:
-            options["vectors"] = args.vectors
+            options.update(vectors=args.vectors, freeze=args.freeze)
         config = ClassifierConfig(**options)
         tokenizer = classify_data.default_tokenizer(data.name)
         workdir = Path(tempfile.mkdtemp(prefix=f"classify_bench_{name}_"))
