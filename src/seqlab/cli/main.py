@@ -17,6 +17,7 @@ from seqlab.cli.explore import explore
 from seqlab.cli.generate import generate
 from seqlab.cli.lab import lab
 from seqlab.cli.lm import lm
+from seqlab.cli.translate import translate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,4 +39,5 @@ main.add_command(explore)
 main.add_command(generate)
 main.add_command(lab)
 main.add_command(lm)
+main.add_command(translate)
 main.add_command(demo)
