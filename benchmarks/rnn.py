@@ -1,12 +1,20 @@
-"""seqlab.nn against torch.nn: training and inference throughput and peak memory of RNN/LSTM/GRU.
+"""seqlab.nn against torch.nn: training, inference and decoding throughput of RNN/LSTM/GRU.
 
 For every cell type and shape (B, T, input, hidden) both implementations get the same weights
-and input and are timed in the same run, interleaved, ``--repeats`` times; the table shows the
-median tokens/s (B·T per second), ``ratio`` = seqlab / torch.nn (> 1: seqlab faster), the
-GFLOP/s each reaches and that as a fraction of this machine's float32 matrix-product peak
-(oneDNN's packed GEMM, the fastest on this CPU, measured in the same run), and the peak memory of
-one training step (measured in a fresh subprocess). A training step is forward + backward of
-the sum of all outputs.
+and input and are timed in the same run, interleaved, ``--repeats`` times. Modes:
+
+- ``train``: forward + backward of the sum of all outputs;
+- ``no_grad`` / ``inference_mode``: the forward pass under ``torch.no_grad()`` /
+  ``torch.inference_mode()``;
+- ``dec-cell`` / ``dec-layer``: a decoding loop under ``torch.inference_mode()``, T calls of the
+  cell (``LSTMCell`` …), or of the layer on one time step (1, B, input), carrying the state,
+  as sampling and beam search do; at B = 1, 5 (a beam) and 64 (``--decode-batches``).
+
+The table shows the median tokens/s (B·T per second), ``ratio`` = seqlab / torch.nn (> 1:
+seqlab faster), the GFLOP/s each reaches as a fraction of this machine's float32
+matrix-product peak (oneDNN's packed GEMM, the fastest on this CPU, measured in the same run),
+``ratio`` as a fraction of ``bound``, and the peak memory of one training step (measured in a
+fresh subprocess).
 
 ``bound`` is the highest ratio any float32 implementation could reach against the torch.nn time
 of that row: the products a step cannot avoid (forward: input and recurrent; training adds
@@ -14,7 +22,8 @@ of that row: the products a step cannot avoid (forward: input and recurrent; tra
 measured GEMM peak and everything elementwise is free. Where ``bound`` is below a goal, the goal
 is out of reach on this machine in float32.
 
-    flock /tmp/seqlab-cpu.lock .venv/bin/python benchmarks/rnn.py --json bench-rnn.json
+    .venv/bin/python benchmarks/rnn.py --json bench-rnn.json
+    .venv/bin/python benchmarks/rnn.py --quick            # a tiny grid: does everything run?
     .venv/bin/python benchmarks/rnn.py --device cuda      # against cuDNN
 """
 
@@ -25,12 +34,30 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 
 import torch
 
 from seqlab import nn as snn
 
-SHAPES = [(64, 100, 128, 256), (32, 50, 300, 512), (128, 35, 200, 200)]
+SHAPES = [
+    (1, 200, 64, 128),
+    (16, 80, 64, 128),
+    (32, 35, 128, 256),
+    (20, 35, 200, 200),
+    (64, 100, 128, 256),
+    (32, 50, 300, 512),
+    (128, 35, 200, 200),
+]
+#: (T, input, hidden) of the decoding loops: a language model's 200-wide embedding and state
+DECODE = (50, 200, 200)
+DECODE_BATCHES = (1, 5, 64)
+CELL_MODULES = {
+    "lstm": (snn.LSTMCell, torch.nn.LSTMCell),
+    "gru": (snn.GRUCell, torch.nn.GRUCell),
+    "rnn": (snn.RNNCell, torch.nn.RNNCell),
+}
+INFERENCE_MODES = {"no_grad": torch.no_grad, "inference_mode": torch.inference_mode}
 CELLS = {
     "lstm": (snn.LSTM, torch.nn.LSTM, 4),
     "gru": (snn.GRU, torch.nn.GRU, 3),
@@ -55,9 +82,38 @@ def train_step(net, x):
     net(x)[0].sum().backward()
 
 
-def infer_step(net, x):
-    with torch.no_grad():
+def infer_step(net, x, mode="no_grad"):
+    with INFERENCE_MODES[mode]():
         net(x)
+
+
+def make_decoders(cell, B, device, seed=0):
+    """Cells and one-layer modules of both libraries with equal weights, and the steps (T, B, I)."""
+    T, I, H = DECODE
+    torch.manual_seed(seed)
+    cells = {}
+    for name, cls in zip(("seqlab", "torch.nn"), CELL_MODULES[cell], strict=True):
+        cells[name] = cls(I, H).to(device)
+    cells["seqlab"].load_state_dict(cells["torch.nn"].state_dict())
+    layers = {"torch.nn": CELLS[cell][1](I, H).to(device), "seqlab": CELLS[cell][0](I, H)}
+    layers["seqlab"].to(device).load_state_dict(layers["torch.nn"].state_dict())
+    return cells, layers, torch.randn(T, B, I, device=device)
+
+
+def decode_cells(cell, x):
+    """T calls of the cell, each on one step (B, I), the state carried."""
+    with torch.inference_mode():
+        state = None
+        for x_t in x:
+            state = cell(x_t, state)
+
+
+def decode_layer(layer, x):
+    """T calls of the layer, each on one time step (1, B, I), the state carried."""
+    with torch.inference_mode():
+        state = None
+        for x_t in x.unsqueeze(1):
+            _, state = layer(x_t, state)
 
 
 def timed(fn, device) -> float:
@@ -74,18 +130,7 @@ def minimal_flops(cell, shape, mode) -> float:
     """Matrix-product FLOPs a step cannot avoid: 2·B·T·G·H·(I+H) forward, + 2·B·T·G·H·(2H+I)."""
     B, T, I, H = shape
     per = 2.0 * B * T * CELLS[cell][2] * H
-    return per * (I + H) if mode == "infer" else per * (2 * I + 3 * H)
-
-
-def step_flops(cell, shape) -> tuple[float, float]:
-    """Matrix-product FLOPs of one forward pass and of one training step over the whole batch.
-
-    Forward: 2·B·T·(I+H)·G·H (input and recurrent products, G gates). Backward needs two more
-    products of the same size each (δx / δh and the weight gradients), so training is 3×.
-    """
-    B, T, I, H = shape
-    forward = 2.0 * B * T * (I + H) * CELLS[cell][2] * H
-    return forward, 3 * forward
+    return per * (2 * I + 3 * H) if mode == "train" else per * (I + H)
 
 
 def gemm_ceiling(shape, device, repeats=5) -> float:
@@ -149,54 +194,92 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def run(cells, shapes, device, repeats, memory):
+def run(cells, shapes, device, repeats, memory, decode_batches):
     rows = []
     for cell in cells:
         for shape in shapes:
             nets, x = make(cell, shape, device)
-            fwd_flops, train_flops = step_flops(cell, shape)
-            times = {(m, impl): [] for m in ("train", "infer") for impl in nets}
-            for net in nets.values():  # warm-up
-                train_step(net, x)
-                infer_step(net, x)
-            for _ in range(repeats):
-                for mode, step in (("train", train_step), ("infer", infer_step)):
-                    for impl, net in nets.items():
-                        times[mode, impl].append(timed(lambda n=net, s=step: s(n, x), device))  # noqa: B023
-            ceiling = gemm_ceiling(shape, device)
-            B, T = shape[:2]
-            for mode, flops in (("train", train_flops), ("infer", fwd_flops)):
-                t_ours = statistics.median(times[mode, "seqlab"])
-                t_ref = statistics.median(times[mode, "torch.nn"])
-                row = {
-                    "cell": cell,
-                    "mode": mode,
-                    "B": shape[0],
-                    "T": shape[1],
-                    "input": shape[2],
-                    "hidden": shape[3],
-                    "seqlab_tokens_per_s": B * T / t_ours,
-                    "torch_tokens_per_s": B * T / t_ref,
-                    "ratio": t_ref / t_ours,
-                    "seqlab_gflops": flops / t_ours / 1e9,
-                    "torch_gflops": flops / t_ref / 1e9,
-                    "gemm_ceiling_gflops": ceiling,
-                }
-                row["seqlab_ceiling_fraction"] = row["seqlab_gflops"] / ceiling
-                row["torch_ceiling_fraction"] = row["torch_gflops"] / ceiling
-                # the torch.nn time over the least time the unavoidable products take at peak
-                row["bound"] = t_ref / (minimal_flops(cell, shape, mode) / (ceiling * 1e9))
+            steps = {
+                "train": train_step,
+                "no_grad": lambda n, x: infer_step(n, x, "no_grad"),
+                "inference_mode": lambda n, x: infer_step(n, x, "inference_mode"),
+            }
+            calls = {m: {k: partial(f, n, x) for k, n in nets.items()} for m, f in steps.items()}
+            times = interleaved(calls, device, repeats)
+            for mode in steps:
+                row = figures(cell, mode, shape, times[mode], device)
                 if mode == "train" and memory:
-                    if device == "cuda":
-                        row.update(cuda_peak_memory(nets, x))
-                    else:
-                        row["seqlab_peak_mib"] = peak_memory(cell, shape, "seqlab")
-                        row["torch_peak_mib"] = peak_memory(cell, shape, "torch.nn")
-                    torch_mib = row["torch_peak_mib"]  # 0 for toy shapes: no ratio then
-                    row["memory_ratio"] = row["seqlab_peak_mib"] / torch_mib if torch_mib else None
+                    row.update(memory_figures(cell, shape, device, nets, x))
+                rows.append(row)
+                print_row(row)
+        for B in decode_batches:
+            cells_, layers, x = make_decoders(cell, B, device)
+            loops = {
+                "dec-cell": {k: partial(decode_cells, c, x) for k, c in cells_.items()},
+                "dec-layer": {k: partial(decode_layer, n, x) for k, n in layers.items()},
+            }
+            times = interleaved(loops, device, repeats)
+            T, I, H = DECODE
+            for mode in loops:
+                row = figures(cell, mode, (B, T, I, H), times[mode], device)
                 rows.append(row)
                 print_row(row)
     return rows
+
+
+def interleaved(calls: dict, device, repeats) -> dict:
+    """Times of ``calls[mode][impl]()``: one warm-up each, then `repeats` rounds of every call."""
+    for by_impl in calls.values():
+        for call in by_impl.values():
+            call()
+    times = {mode: {impl: [] for impl in by_impl} for mode, by_impl in calls.items()}
+    for _ in range(repeats):
+        for mode, by_impl in calls.items():
+            for impl, call in by_impl.items():
+                times[mode][impl].append(timed(call, device))
+    return times
+
+
+def figures(cell, mode, shape, times, device) -> dict:
+    """One row of the table: tokens/s, ratio, share of the GEMM peak and of the bound."""
+    B, T, I, H = shape
+    flops = minimal_flops(cell, shape, mode)
+    ceiling = gemm_ceiling(shape, device)
+    t_ours, t_ref = statistics.median(times["seqlab"]), statistics.median(times["torch.nn"])
+    row = {
+        "cell": cell,
+        "mode": mode,
+        "B": B,
+        "T": T,
+        "input": I,
+        "hidden": H,
+        "seqlab_tokens_per_s": B * T / t_ours,
+        "torch_tokens_per_s": B * T / t_ref,
+        "ratio": t_ref / t_ours,
+        "seqlab_gflops": flops / t_ours / 1e9,
+        "torch_gflops": flops / t_ref / 1e9,
+        "gemm_ceiling_gflops": ceiling,
+    }
+    row["seqlab_ceiling_fraction"] = row["seqlab_gflops"] / ceiling
+    row["torch_ceiling_fraction"] = row["torch_gflops"] / ceiling
+    # the torch.nn time over the least time the unavoidable products take at peak
+    row["bound"] = t_ref / (flops / (ceiling * 1e9))
+    row["bound_fraction"] = row["ratio"] / row["bound"]
+    return row
+
+
+def memory_figures(cell, shape, device, nets, x) -> dict:
+    """Peak memory of one training step for both implementations, and their ratio."""
+    if device == "cuda":
+        row = cuda_peak_memory(nets, x)
+    else:
+        row = {
+            "seqlab_peak_mib": peak_memory(cell, shape, "seqlab"),
+            "torch_peak_mib": peak_memory(cell, shape, "torch.nn"),
+        }
+    torch_mib = row["torch_peak_mib"]  # 0 for toy shapes: no ratio then
+    row["memory_ratio"] = row["seqlab_peak_mib"] / torch_mib if torch_mib else None
+    return row
 
 
 def cuda_peak_memory(nets, x) -> dict:
@@ -213,9 +296,9 @@ def cuda_peak_memory(nets, x) -> dict:
 
 
 HEADER = (
-    f"{'cell':5} {'mode':5} {'B,T,I,H':>16} {'seqlab tok/s':>13} {'torch tok/s':>12} "
-    f"{'ratio':>6} {'bound':>6} {'seqlab %peak':>12} {'torch %peak':>11} {'seqlab MiB':>10} "
-    f"{'torch MiB':>9} {'mem ratio':>9}"
+    f"{'cell':5} {'mode':14} {'B,T,I,H':>16} {'seqlab tok/s':>13} {'torch tok/s':>12} "
+    f"{'ratio':>6} {'bound':>6} {'of bound':>8} {'seqlab %peak':>12} {'torch %peak':>11} "
+    f"{'seqlab MiB':>10} {'torch MiB':>9} {'mem ratio':>9}"
 )
 
 
@@ -228,9 +311,10 @@ def print_row(row):
             f"{row['memory_ratio'] or float('nan'):9.2f}"
         )
     print(
-        f"{row['cell']:5} {row['mode']:5} {dims:>16} {row['seqlab_tokens_per_s']:13.0f} "
+        f"{row['cell']:5} {row['mode']:14} {dims:>16} {row['seqlab_tokens_per_s']:13.0f} "
         f"{row['torch_tokens_per_s']:12.0f} {row['ratio']:6.2f} {row['bound']:6.2f} "
-        f"{row['seqlab_ceiling_fraction']:12.0%} {row['torch_ceiling_fraction']:11.0%}{mem}",
+        f"{row['bound_fraction']:8.0%} {row['seqlab_ceiling_fraction']:12.0%} "
+        f"{row['torch_ceiling_fraction']:11.0%}{mem}",
         flush=True,
     )
 
@@ -242,9 +326,19 @@ def main():
     parser.add_argument(
         "--shapes",
         default=None,
-        help="semicolon-separated B,T,I,H (default: the three benchmark shapes)",
+        help="semicolon-separated B,T,I,H (default: the grid in SHAPES)",
     )
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--decode-batches",
+        default=",".join(map(str, DECODE_BATCHES)),
+        help="comma-separated batch sizes of the decoding loops ('' for none)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny grid, one repeat: checks that every mode runs, says nothing about speed",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--measure-memory", help=argparse.SUPPRESS)
@@ -259,6 +353,10 @@ def main():
         if args.shapes is None
         else [tuple(int(v) for v in s.split(",")) for s in args.shapes.split(";")]
     )
+    decode_batches = [int(b) for b in args.decode_batches.split(",") if b]
+    if args.quick:
+        global DECODE
+        shapes, decode_batches, args.repeats, DECODE = [(3, 4, 5, 6)], [1, 2], 1, (3, 5, 6)
     cells = args.cells.split(",")
     print(
         f"device={args.device} threads={torch.get_num_threads()} torch={torch.__version__} "
@@ -266,7 +364,7 @@ def main():
         "bound = best ratio possible at that peak"
     )
     print(HEADER)
-    rows = run(cells, shapes, args.device, args.repeats, not args.no_memory)
+    rows = run(cells, shapes, args.device, args.repeats, not args.no_memory, decode_batches)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

@@ -1,4 +1,4 @@
-"""benchmarks/rnn.py runs end to end on a tiny shape and writes the figures it prints."""
+"""benchmarks/rnn.py runs end to end on its tiny grid and writes the figures it prints."""
 
 import json
 import subprocess
@@ -6,20 +6,23 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "rnn.py"
+MODES = ("train", "no_grad", "inference_mode", "dec-cell", "dec-layer")
 
 
 def test_rnn_benchmark_writes_every_row_with_ratio_and_bound(tmp_path):
     out = tmp_path / "rnn.json"
-    cmd = [sys.executable, str(SCRIPT), "--shapes", "3,4,5,6", "--repeats", "1", "--json", str(out)]
+    cmd = [sys.executable, str(SCRIPT), "--quick", "--cells", "lstm,gru", "--json", str(out)]
     printed = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rows = json.loads(out.read_text())["rows"]
-    assert {(r["cell"], r["mode"]) for r in rows} == {
-        (c, m) for c in ("lstm", "gru", "rnn") for m in ("train", "infer")
-    }
+    expected = {(c, m) for c in ("lstm", "gru") for m in MODES}
+    assert {(r["cell"], r["mode"]) for r in rows} == expected
+    assert {r["B"] for r in rows if r["mode"] == "dec-cell"} == {1, 2}
     for r in rows:
         speed = r["seqlab_tokens_per_s"] / r["torch_tokens_per_s"]
         assert abs(r["ratio"] - speed) < 1e-9 * speed  # ratio = seqlab's speed ÷ torch.nn's
         assert r["bound"] > 0
+        assert abs(r["bound_fraction"] - r["ratio"] / r["bound"]) < 1e-9
         if r["mode"] == "train":
             assert r["seqlab_peak_mib"] >= 0 and r["torch_peak_mib"] >= 0
     assert "bound" in printed.splitlines()[1]
+    assert len(printed.splitlines()) == 2 + len(rows)
