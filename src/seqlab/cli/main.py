@@ -9,6 +9,7 @@ import warnings
 import click
 
 from seqlab import __version__
+from seqlab.cli.caption import caption
 from seqlab.cli.classify import classify
 from seqlab.cli.data import data
 from seqlab.cli.demo import demo
@@ -32,6 +33,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     click.echo(f"warning: {message}", err=True)
 
 
+main.add_command(caption)
 main.add_command(classify)
 main.add_command(data)
 main.add_command(embed)

@@ -10,7 +10,7 @@ The model (`ConditionalCharRNN`)::
 every step, ``"both"`` (the default) does both: a language given only at the start fades over
 a long name. `NameGenerator` is the trained model with its characters and languages: it samples
 names (temperature, top-k, top-p, seed; `seqlab.tasks.sampling`), finds the most probable ones
-by beam search (`seqlab.tasks.generate_beam`) and scores held-out names (negative
+by beam search (`seqlab.tasks.beam`) and scores held-out names (negative
 log-likelihood per character, ``<eos>`` included). `train` uses the names classifier's
 de-duplicated split (`seqlab.tasks.classify_data`), so no test name was seen in training and
 the classifier that judges the samples (`seqlab.tasks.generate_eval`) learned from the same
@@ -30,7 +30,7 @@ from torch import nn
 
 from seqlab import nn as seqnn
 from seqlab.tasks import model_dir
-from seqlab.tasks.generate_beam import beam_search
+from seqlab.tasks.beam import beam_search
 from seqlab.tasks.sampling import check_options, sample
 from seqlab.text import Vocab
 from seqlab.text.vocab import BOS, EOS, PAD, UNK
@@ -140,11 +140,12 @@ class ConditionalCharRNN(nn.Module):
         return self.run(ids, condition, self.initial_state(condition), lengths)[0]
 
 
-def select_state(state, index: torch.Tensor):
-    """The rows ``index`` of a recurrent state ``(L, B, H)`` (or an LSTM's pair of them)."""
+def rows_first(state):
+    """A recurrent state ``(L, B, H)`` (or an LSTM's pair) as ``(B, L, H)``, and back: the
+    layout `seqlab.tasks.beam` reorders."""
     if isinstance(state, tuple):
-        return tuple(s[:, index] for s in state)
-    return state[:, index]
+        return tuple(s.transpose(0, 1).contiguous() for s in state)
+    return state.transpose(0, 1).contiguous()
 
 
 class NameGenerator:
@@ -233,27 +234,29 @@ class NameGenerator:
 
     @torch.no_grad()
     def beam(self, condition: str, width: int = 5, n: int = 1, max_len: int = MAX_LEN):
-        """The ``n`` most probable names for ``condition`` and their log-probabilities."""
+        """The ``n`` most probable names for ``condition`` (n <= width), with their
+        log-probabilities, best first."""
         cond = torch.tensor([self.condition_id(condition)], device=self._device())
         self.model.eval()
 
         def step(tokens, state):
             rows = cond.expand(tokens.shape[0])
-            logits, state = self.model.run(tokens[:, None].to(cond.device), rows, state)
-            return torch.log_softmax(logits[:, -1].float(), -1), state
+            logits, state = self.model.run(tokens[:, None], rows, rows_first(state))
+            logp = torch.log_softmax(logits[:, -1].float(), -1)
+            logp[:, self.banned] = -math.inf
+            return logp, rows_first(state)
 
         found = beam_search(
             step,
-            self.model.initial_state(cond),
-            select_state,
-            self.bos,
-            self.eos,
-            width=width,
+            rows_first(self.model.initial_state(cond)),
+            batch_size=1,
+            bos=self.bos,
+            eos=self.eos,
+            beam=width,
             max_len=max_len,
-            n_best=n,
-            banned=self.banned,
+            length_penalty=0.0,
         )
-        return [(self.decode(h.tokens), h.logprob) for h in found]
+        return [(self.decode(tokens), score) for tokens, score in found.n_best[0][:n]]
 
     def decode(self, ids) -> str:
         """The characters before the first ``<eos>``."""
