@@ -35,7 +35,7 @@ from seqlab.embeddings.evaluate import (
     read_pairs,
 )
 from seqlab.embeddings.keyedvectors import KeyedVectors, UnknownWordError
-from seqlab.text.korean import KoreanTokenizer, NoHangulError, coarse_class
+from seqlab.text.korean import KoreanTokenizer, NoHangulError, coarse_class, word_classes
 
 #: ``seqlab embed eval --lang ko`` scores these: kor2vec's analogies and WS-353 (in the mirror).
 KOREAN_DEFAULT_SETS = ("kor2vec_semantic", "kor2vec_syntactic", "kor2vec_ws353")
@@ -82,7 +82,8 @@ def untagged(kv: KeyedVectors) -> KeyedVectors:
 
 
 def tagged(word: str) -> str:
-    """``word/Class`` as the slide prints it (classes joined by ``+`` for several morphemes).
+    """``word/Class`` as the slide prints it (:func:`~seqlab.text.korean.word_classes`; several
+    classes joined by ``+`` for an eojeol).
 
     A word that already carries a tag, or holds no Hangul, is returned as it is.
 
@@ -98,10 +99,9 @@ def tagged(word: str) -> str:
     if "/" in word[1:]:
         return word
     try:
-        morphemes = KoreanTokenizer().analyse(word)
+        return f"{word}/{'+'.join(word_classes(word))}"
     except NoHangulError:
         return word
-    return f"{word}/{'+'.join(coarse_class(tag) for _, tag in morphemes)}"
 
 
 def slide_analogy(a: str, b: str, c: str, answers: Sequence[tuple[str, float]]) -> str:

@@ -207,6 +207,27 @@ class KoreanTokenizer:
             yield [t for t in tokens if t is not None]
 
 
+def word_classes(word: str, candidates: int = 5) -> list[str]:
+    """The class(es) of ``word`` analysed on its own: one class when some of Kiwi's
+    ``candidates`` best analyses reads it as a single morpheme (a vector's word is one), else
+    the classes of the best analysis (an eojeol: 밥을 -> Noun, Josa). ``_`` stands for a space
+    inside a morpheme (as :func:`format_token` writes it).
+
+    Examples
+    --------
+    >>> word_classes("여왕"), word_classes("밥을")     # doctest: +SKIP
+    (['Noun'], ['Noun', 'Josa'])
+    """
+    text = word.replace("_", " ")
+    if not has_hangul(text):
+        raise NoHangulError(f"{word!r} holds no Hangul: no Korean class to give it")
+    analyses = kiwi().analyze(text, top_n=candidates)
+    for tokens, _score in analyses:
+        if len(tokens) == 1 and tokens[0].form == text:
+            return [coarse_class(tokens[0].tag)]
+    return [coarse_class(t.tag) for t in analyses[0][0]]
+
+
 _KIWI: dict[int, object] = {}
 _KIWI_LOCK = threading.Lock()
 
