@@ -60,9 +60,10 @@ def test_a_trained_captioner_decodes_greedy_and_beam(trained):
         assert np.allclose(beam[0].attention.sum(1), 1.0, atol=1e-5)
 
 
-def test_eval_reports_seen_and_unseen_scenes(trained):
+def test_eval_reports_seen_and_unseen_scenes(trained, tmp_path):
     _, _, out = trained
-    metrics = evaluate(out, "test", beam=2)
+    metrics = evaluate(out, "test", beam=2, png=tmp_path / "scenes.png")
+    assert (tmp_path / "scenes.png").stat().st_size > 0
     for key in ("greedy_all", "greedy_seen", "greedy_unseen", "beam_all", "beam_unseen"):
         assert 0 <= metrics[key]["bleu4"] <= 1
     assert metrics["greedy_seen"]["pictures"] + metrics["greedy_unseen"]["pictures"] == 8

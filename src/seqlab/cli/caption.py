@@ -111,13 +111,20 @@ def train(dataset, out, scenes, images, limit, threads, quiet, seed, **options) 
     help="Flickr8k pictures, if not where the model was trained.",
 )
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the metrics.")
-def evaluate(model_dir, split, beam, images, json_path) -> None:
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Draw eight pictures of the split with their beam-search captions.",
+)
+def evaluate(model_dir, split, beam, images, json_path, png) -> None:
     """BLEU-1 … BLEU-4 of greedy and beam-search captions against all references."""
     from seqlab.tasks.caption_eval import evaluate as run_eval
 
     writable(json_path)
+    writable(png)
     try:
-        metrics = run_eval(model_dir, split, beam, images)
+        metrics = run_eval(model_dir, split, beam, images, png)
     except _errors() as err:
         raise click.ClickException(str(err)) from None
     click.echo(

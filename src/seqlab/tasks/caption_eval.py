@@ -130,8 +130,12 @@ def bleu(hypotheses: list[str], references: list[list[str]]) -> dict:
     return scores
 
 
-def evaluate(path, split: str = "test", beam: int = 3, images=None) -> dict:
-    """BLEU of greedy and beam-search captions of ``split`` of the model's data."""
+def evaluate(path, split: str = "test", beam: int = 3, images=None, png=None) -> dict:
+    """BLEU of greedy and beam-search captions of ``split`` of the model's data.
+
+    ``png``: also draw the first eight pictures with their beam-search captions (on shapes,
+    four with seen colour-shape pairs and four with held-out ones).
+    """
     cap = Captioner.load(path)
     dataset = cap.info.get("dataset")
     settings = dict(cap.info.get("data_settings") or {})
@@ -164,8 +168,25 @@ def evaluate(path, split: str = "test", beam: int = 3, images=None) -> dict:
             {"caption": found[i], "references": references[i][:2]}
             for i in range(min(4, len(found)))
         ]
+        if mode == "beam" and png is not None:
+            shown = _shown(groups)
+            titles = [_group_of(groups, i) for i in shown]
+            draw_captions(pictures[shown], [found[i] for i in shown], png, titles=titles)
     result["time_s"] = time.perf_counter() - started
     return result
+
+
+def _shown(groups: dict) -> list[int]:
+    """Eight pictures to draw: four seen and four unseen scenes, or the first eight."""
+    if "unseen" not in groups:
+        return list(range(min(8, len(groups["all"]))))
+    return [int(i) for g in ("seen", "unseen") for i in np.flatnonzero(groups[g])[:4]]
+
+
+def _group_of(groups: dict, index: int) -> str:
+    if "unseen" not in groups:
+        return ""
+    return "held-out pair" if groups["unseen"][index] else "seen pairs"
 
 
 # --- pictures ---
