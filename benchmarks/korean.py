@@ -16,6 +16,10 @@ Stages, in one run:
 4. **The slide and the test sets**: 한국 − 서울 + 도쿄 and 여자 − 여왕 + 왕 (top 5, and the rank
    of 일본 / 남자), the nearest words of 공부 and 기술, and kor2vec's sets with answered/total.
 
+Recipes are compared on a small **development set** (:data:`DEV_PAIRS`: 24 country–capital and
+12 male–female pairs, none of them among kor2vec's, every ordered pair of pairs a question), so
+that kor2vec stays a test set.
+
 Usage::
 
     python benchmarks/korean.py --out-dir /tmp/ko --json ko.json
@@ -26,14 +30,38 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+#: The development set: pairs disjoint from kor2vec's (its 15 capitals, its 15 gender pairs).
+DEV_PAIRS = {
+    "capitals (dev)": "스페인 마드리드;캐나다 오타와;태국 방콕;베트남 하노이;포르투갈 리스본;"
+    "네덜란드 암스테르담;스웨덴 스톡홀름;노르웨이 오슬로;핀란드 헬싱키;덴마크 코펜하겐;"
+    "폴란드 바르샤바;헝가리 부다페스트;쿠바 아바나;페루 리마;케냐 나이로비;이란 테헤란;"
+    "이라크 바그다드;아일랜드 더블린;체코 프라하;몽골 울란바토르;인도 뉴델리;북한 평양;"
+    "대만 타이베이;호주 캔버라",
+    "gender (dev)": "남학생 여학생;아저씨 아줌마;황제 황후;사위 며느리;수컷 암컷;장인 장모;"
+    "시아버지 시어머니;형제 자매;신사 숙녀;배우 여배우;남신 여신;삼촌 숙모",
+}
+
+
+def write_dev_set(path: Path) -> Path:
+    """:data:`DEV_PAIRS` as an analogy file: every ordered pair of pairs of a section."""
+    with open(path, "w", encoding="utf-8") as f:
+        for section, pairs in DEV_PAIRS.items():
+            f.write(f": {section}\n")
+            pairs_ = [p.split() for p in pairs.split(";")]
+            for (a, b), (c, d) in itertools.permutations(pairs_, 2):
+                f.write(f"{a} {b} {c} {d}\n")
+    return path
 
 
 def sample_lines(chars: int) -> list[str]:
@@ -147,6 +175,11 @@ def quality(path: Path) -> dict:
         rows = kv.nearest([lookup(kv, word)], topn=10)[0]
         print(f"{word}: " + ", ".join(f"{w} {s:.2f}" for w, s in rows))
         report["nearest"][word] = rows
+    with tempfile.TemporaryDirectory() as tmp:
+        dev = evaluate_korean_set(kv, str(write_dev_set(Path(tmp) / "dev.txt")), "analogies")
+    print(f"development set: {dev}\n")
+    report["dev"] = {"accuracy": dev.accuracy, "answered": dev.answered,
+                     "questions": dev.questions}  # fmt: skip
     for name in KOREAN_DEFAULT_SETS:
         kind = "pairs" if name.endswith("ws353") else "analogies"
         restrict = 30000 if kind == "analogies" else 300000
