@@ -5,5 +5,9 @@
 - `seqlab.tasks.lm`: language models trained with truncated BPTT (`lm_data`: token streams,
   `lm_run`: the train and eval runs).
 - `seqlab.tasks.sampling`: temperature, top-k, top-p and greedy choice of the next token.
+- `seqlab.tasks.generate`: one-to-many, a name from its language (`generate_eval`: the run, the
+  judge classifier, agreement).
+- `seqlab.tasks.caption`: one-to-many, a caption of a picture (CNN + LSTM, optional attention;
+  `caption_eval`: data, BLEU, pictures).
 - `seqlab.tasks.model_dir`: a trained model as a directory (safetensors + JSON + vocabulary).
 """
