@@ -36,11 +36,13 @@ def check_tensor(name: str, value, shape: tuple, like: torch.Tensor) -> None:
     """
     if not isinstance(value, torch.Tensor):
         raise RNNInputError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    wanted = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-    if value.dim() != len(shape) or any(
-        s is not None and s != v for s, v in zip(shape, value.shape, strict=True)
+    # this runs on every call of a cell while decoding: no strings unless there is an error
+    sizes = value.shape
+    if len(sizes) != len(shape) or any(
+        s is not None and s != v for s, v in zip(shape, sizes, strict=True)
     ):
-        raise RNNInputError(f"{name} must have shape {wanted}, got {tuple(value.shape)}")
+        wanted = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise RNNInputError(f"{name} must have shape {wanted}, got {tuple(sizes)}")
     if value.dtype != like.dtype:
         raise RNNInputError(
             f"{name} has dtype {value.dtype} but the parameters are {like.dtype}: "

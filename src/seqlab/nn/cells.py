@@ -16,12 +16,12 @@ from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES, GateLayout
 from seqlab.nn.inference import (
-    gru_forward,
-    lstm_forward,
+    gru_step,
+    lstm_step,
     prepare_gru,
     prepare_lstm,
     prepare_rnn_tanh,
-    rnn_tanh_forward,
+    rnn_tanh_step,
 )
 from seqlab.nn.reference import (
     ReferenceGRUFunction,
@@ -80,6 +80,11 @@ class RNNCellBase(SelectableImpl, nn.Module):
     def _prepare(self, input, hx, names):
         """x (1, B, I) and the states, each (B, H); zeros where hx is None."""
         w = self.weight_ih
+        # what a decoding loop passes: checked without building any message
+        if hx is not None and _plain_step(input, hx, names, w, self.hidden_size):
+            states = hx if len(names) > 1 else (hx,)
+            weights = (w, self.weight_hh, self.bias_ih, self.bias_hh)
+            return input.unsqueeze(0), tuple(states), weights, True
         if not isinstance(input, torch.Tensor) or input.dim() not in (1, 2):
             got = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
             raise RNNInputError(f"input must be (B, input_size) or (input_size,), got {got}")
@@ -99,6 +104,28 @@ class RNNCellBase(SelectableImpl, nn.Module):
             states = tuple(h if batched else h.unsqueeze(0) for h in given)
         weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return x.unsqueeze(0), states, weights, batched
+
+
+def _plain_step(input, hx, names, w, hidden_size) -> bool:
+    """Whether `input` (B, I) and `hx` are batched tensors of the right shapes, dtype and device.
+
+    A check for the common case that builds no messages; anything else goes through
+    `check_tensor`, which says what is wrong.
+    """
+    if type(input) is not torch.Tensor or input.dim() != 2 or input.shape[1] != w.shape[1]:
+        return False
+    states = hx if len(names) > 1 else (hx,)
+    if type(states) not in (tuple, list) or len(states) != len(names):
+        return False
+    shape, dtype, device = (input.shape[0], hidden_size), w.dtype, w.device
+    return (
+        input.dtype == dtype
+        and input.device == device
+        and all(
+            type(h) is torch.Tensor and h.shape == shape and h.dtype == dtype and h.device == device
+            for h in states
+        )
+    )
 
 
 class RNNCell(RNNCellBase):
@@ -139,8 +166,8 @@ class RNNCell(RNNCellBase):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         if self.nonlinearity == "tanh" and self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_rnn_tanh)
-            y, _ = rnn_tanh_forward(x, h, prepared, [x.shape[1]], False)
-            return y[0] if batched else y[0, 0]
+            h_n = rnn_tanh_step(x[0], h, prepared)
+            return h_n if batched else h_n[0]
         function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
         _, h_n = function.apply(x, h, *weights, self.nonlinearity, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)
@@ -166,8 +193,8 @@ class LSTMCell(RNNCellBase):
         x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_lstm)
-            y, cells, _, _ = lstm_forward(x, h, c, prepared, [x.shape[1]], False)
-            return (y[0], cells[0]) if batched else (y[0, 0], cells[0, 0])
+            h_n, c_n = lstm_step(x[0], h, c, prepared)
+            return (h_n, c_n) if batched else (h_n[0], c_n[0])
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         _, h_n, c_n, _, _ = function.apply(x, h, c, *weights, [x.shape[1]], False, None)
         return (h_n, c_n) if batched else (h_n.squeeze(0), c_n.squeeze(0))
@@ -192,8 +219,8 @@ class GRUCell(RNNCellBase):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_gru)
-            y, _, _ = gru_forward(x, h, prepared, [x.shape[1]], False)
-            return y[0] if batched else y[0, 0]
+            h_n = gru_step(x[0], h, prepared)
+            return h_n if batched else h_n[0]
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
         _, h_n, _ = function.apply(x, h, *weights, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)

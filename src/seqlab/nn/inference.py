@@ -34,6 +34,7 @@ from seqlab.nn import bptt_gru, bptt_lstm, bptt_rnn
 from seqlab.nn.bptt_common import (
     ONEDNN_MIN_FLOPS,
     array,
+    final_state,
     fused_forward,
     like_fused,
     product,
@@ -122,6 +123,15 @@ def prepare_rnn_tanh(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
     return PreparedWeights(w_ih2, w_hh2, bias2)
 
 
+def last_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor:
+    """The state after each row's true last step (B, H): a view of `states` when one step holds
+    them all (the layer stacks the final states into new tensors anyway), else a copy."""
+    last = steps[-1]
+    if last.active == init.shape[0]:
+        return states[last.t]
+    return final_state(states, init, steps)
+
+
 def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     """One LSTM layer direction without autograd: ``(y, cells, gates, steps)``.
 
@@ -164,3 +174,61 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
     fused_forward(rnn_tanh_forward_step, prepared.recurrent(B), y, h0, steps, (y.numpy(),), ())
     return y, steps
+
+
+def lstm_step(x, h, c, prepared: PreparedWeights):
+    """One LSTM step of a cell without autograd: ``(h', c')``, each (B, H); x (B, I).
+
+    What a sampling loop calls once per token: two products and one kernel call, nothing else.
+    """
+    from seqlab.nn.fused_steps import lstm_inference_step
+
+    B, H = h.shape
+    gates = prepared.project(x)
+    rec = prepared.recurrent(B)(h)
+    h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
+    lstm_inference_step(
+        gates.view(1, B, 4 * H).numpy(),
+        rec.numpy(),
+        c_new.numpy(),
+        h_new.numpy(),
+        array(c),
+        0,
+        -1,
+        0,
+        B,
+    )
+    return h_new[0], c_new[0]
+
+
+def gru_step(x, h, prepared: PreparedWeights):
+    """One GRU step of a cell without autograd: h' (B, H); x (B, I) (see `lstm_step`)."""
+    from seqlab.nn.fused_steps import gru_inference_step
+
+    B, H = h.shape
+    gates = prepared.project(x)
+    rec = prepared.recurrent(B)(h)
+    h_new = x.new_empty(1, B, H)
+    gru_inference_step(
+        gates.view(1, B, 3 * H).numpy(),
+        rec.numpy(),
+        prepared.b_hn.numpy(),
+        h_new.numpy(),
+        array(h),
+        0,
+        -1,
+        0,
+        B,
+    )
+    return h_new[0]
+
+
+def rnn_tanh_step(x, h, prepared: PreparedWeights):
+    """One tanh RNN step of a cell without autograd: h' (B, H); x (B, I) (see `lstm_step`)."""
+    from seqlab.nn.fused_steps import rnn_tanh_forward_step
+
+    B = h.shape[0]
+    y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
+    rec = prepared.recurrent(B)(h)
+    rnn_tanh_forward_step(y.view(1, B, -1).numpy(), rec.numpy(), 0, -1, 0, B)
+    return y

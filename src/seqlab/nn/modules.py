@@ -6,18 +6,19 @@ the reference (``seqlab.nn.reference``, the equations as written) or the fast on
 """
 
 from seqlab.nn.base import RNNBase, RNNInputError
-from seqlab.nn.bptt_common import final_state
 from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES
 from seqlab.nn.inference import (
     gru_forward,
+    last_state,
     lstm_forward,
     prepare_gru,
     prepare_lstm,
     prepare_rnn_tanh,
     rnn_tanh_forward,
+    rnn_tanh_step,
 )
 from seqlab.nn.reference import (
     ReferenceGRUFunction,
@@ -153,8 +154,11 @@ class RNN(RNNBase):
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
         if self.nonlinearity == "tanh" and self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_rnn_tanh)
+            if len(batch_sizes) == 1:  # one step, as when decoding
+                h_n = rnn_tanh_step(x[0], states[0], prepared)
+                return h_n.unsqueeze(0), (h_n,), {}
             y, steps = rnn_tanh_forward(x, *states, prepared, batch_sizes, reverse)
-            return y, (final_state(y, states[0], steps),), {}
+            return y, (last_state(y, states[0], steps),), {}
         function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
         y, h_n = function.apply(
             x, *states, *weights, self.nonlinearity, batch_sizes, reverse, on_state_grads
@@ -219,7 +223,7 @@ class LSTM(RNNBase):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_lstm)
             y, cells, gates, steps = lstm_forward(x, *states, prepared, batch_sizes, reverse)
-            h_n, c_n = final_state(y, states[0], steps), final_state(cells, states[1], steps)
+            h_n, c_n = last_state(y, states[0], steps), last_state(cells, states[1], steps)
             return y, (h_n, c_n), {**LSTM_GATES.named(gates, dim=2), "c": cells}
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         y, h_n, c_n, gates, cells = function.apply(
@@ -268,7 +272,7 @@ class GRU(RNNBase):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_gru)
             y, gates, steps = gru_forward(x, *states, prepared, batch_sizes, reverse)
-            return y, (final_state(y, states[0], steps),), GRU_GATES.named(gates, dim=2)
+            return y, (last_state(y, states[0], steps),), GRU_GATES.named(gates, dim=2)
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
         y, h_n, gates = function.apply(x, *states, *weights, batch_sizes, reverse, on_state_grads)
         return y, (h_n,), GRU_GATES.named(gates, dim=2)
