@@ -65,7 +65,14 @@ def translate() -> None:
     "--label-smoothing", type=FiniteFloat(0, 1, max_open=True), default=0.1, show_default=True
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=25, show_default=True)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Stop after this many epochs without a better validation BLEU.",
+)
 @click.option("--lr", type=FiniteFloat(min=0, min_open=True), default=2e-3, show_default=True)
 @click.option(
     "--limit",

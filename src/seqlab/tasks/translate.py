@@ -67,7 +67,8 @@ class TranslateConfig:
     tie_embeddings: bool = True
     label_smoothing: float = 0.1
     batch_size: int = 64
-    epochs: int = 10
+    epochs: int = 25  # about 100 minutes on two cores (docs/tasks.md)
+    patience: int | None = 4  # stop after this many epochs without a better validation BLEU
     lr: float = 2e-3
     clip: float = 1.0
     max_tokens: int = 100  # training pairs with a longer side are left out
@@ -91,6 +92,10 @@ class TranslateConfig:
             need(isinstance(value, int) and value >= 1, f"{name} must be an int >= 1, not {value}")
         need(self.vocab_size >= 8, f"vocab_size must be >= 8, not {self.vocab_size}")
         need(isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an int >= 1")
+        need(
+            self.patience is None or (isinstance(self.patience, int) and self.patience >= 1),
+            "patience must be an int >= 1, or None to train every epoch",
+        )
         need(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
         need(0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)")
         need(self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, not {self.lr}")

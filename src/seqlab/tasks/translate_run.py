@@ -275,6 +275,7 @@ def train(
         config=TrainConfig(
             epochs=config.epochs,
             clip_norm=config.clip,
+            patience=config.patience,
             metric="bleu",
             seed=config.seed,
             device=device,
