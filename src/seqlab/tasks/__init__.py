@@ -9,5 +9,9 @@
   judge classifier, agreement).
 - `seqlab.tasks.caption`: one-to-many, a caption of a picture (CNN + LSTM, optional attention;
   `caption_eval`: data, BLEU, pictures).
+- `seqlab.tasks.beam`: batched greedy and beam search over any one-token decoder step.
+- `seqlab.tasks.translate`: many-to-many with a delay, an encoder-decoder with attention
+  (`translate_data`: pairs and sentencepiece codecs, `translate_run`: the runs and BLEU,
+  `translate_plot`: the attention heatmap).
 - `seqlab.tasks.model_dir`: a trained model as a directory (safetensors + JSON + vocabulary).
 """
