@@ -76,4 +76,5 @@ def app(kv, vectors_file, cache_dir):
         allowed_hosts=("127.0.0.1", "localhost", "testserver"),
     )
     assert app.state.jobs.wait("pca", 2).state == "ready"
+    assert app.state.search.wait(60)
     return app

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from seqlab.embeddings import KeyedVectors
 from seqlab.explore import create_app
 
 
@@ -152,11 +151,11 @@ def test_other_bad_queries(client):
 
 
 def test_unexpected_failure_is_a_json_500_without_traceback(kv):
-    class Broken(KeyedVectors):
-        def nearest(self, *args, **kwargs):
-            raise RuntimeError("disk on fire at /secret/path")
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire at /secret/path")
 
-    app = create_app(Broken(kv.index_to_key, kv.vectors), top=20, allowed_hosts=("127.0.0.1",))
+    app = create_app(kv, top=20, allowed_hosts=("127.0.0.1",))
+    app.state.search.nearest = broken
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         response = client.get("/api/neighbors", params={"word": "king"})
         assert response.status_code == 500

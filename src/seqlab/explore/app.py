@@ -1,7 +1,9 @@
 """The explorer's web application: one page, its scripts, and typed JSON queries on the vectors.
 
-Every query is answered from the whole vocabulary by :class:`~seqlab.embeddings.KeyedVectors`
-(one matrix product over the unit vectors, then a partial sort), not only from the plotted words.
+Every query is answered from the whole vocabulary, not only from the plotted words: nearest
+words and analogies by :class:`~seqlab.explore.search.FastSearch` (the answers of
+:class:`~seqlab.embeddings.KeyedVectors`, found through an int8 copy of the vectors), the
+others by ``KeyedVectors`` itself.
 Query parameters are typed and bounded, so a bad query gets a 4xx answer with a JSON ``detail``
 that says what is wrong: an unknown word is a 404 that names it and suggests close spellings, a
 value out of range is a 422. Nothing reaches the page as a traceback; an unexpected failure is a
@@ -37,6 +39,7 @@ from seqlab.explore.projection import (
     umap_available,
     word_axes,
 )
+from seqlab.explore.search import FastSearch
 
 log = logging.getLogger("seqlab.explore")
 
@@ -95,6 +98,7 @@ class Info(BaseModel):
     methods: dict[str, bool]
     max_topn: int
     out_of_vocabulary: bool  # fastText vectors: words outside the vocabulary get vectors too
+    fast_search: bool  # the int8 index that speeds up queries is built (else exact pass only)
 
 
 def create_app(
@@ -121,10 +125,11 @@ def create_app(
     """
     if top < 2:
         raise ValueError(f"top must be at least 2 words to plot, got {top}")
-    kv.unit_vectors  # noqa: B018  (computed now, not during the first query)
+    search = FastSearch(kv)  # its index is built in the background; the server answers at once
     rows = plotted_rows(kv, top)
     jobs = ProjectionJobs(kv, rows, cache, seed)
     jobs.get(projection, dims)
+    default_dims = dims
     has_oov = type(kv)._oov_vector is not KeyedVectors._oov_vector
 
     app = FastAPI(title="seqlab explore", docs_url="/api/docs", redoc_url=None)
@@ -157,13 +162,18 @@ def create_app(
             methods={m: m != "umap" or umap_available() for m in METHODS},
             max_topn=MAX_TOPN,
             out_of_vocabulary=has_oov,
+            fast_search=search.ready,
         )
 
     @app.get("/api/projection", responses={202: {"description": "still computing"}})
     def get_projection(
-        method: Literal["pca", "tsne", "umap"] = "pca",
-        dims: Annotated[int, Query(ge=2, le=3)] = 2,
+        method: Literal["pca", "tsne", "umap"] | None = None,
+        dims: Annotated[int | None, Query(ge=2, le=3)] = None,
     ) -> Response:
+        # No parameters: the projection the server was started with, which the page requests
+        # before its scripts have run (it cannot know the setting yet).
+        method = method or projection
+        dims = dims or default_dims
         if method == "umap" and not umap_available():
             return _error(
                 400,
@@ -183,8 +193,7 @@ def create_app(
 
     @app.get("/api/neighbors")
     def neighbours(word: Word, topn: TopN = 10) -> Neighbours:
-        (rows_,) = kv.nearest([word], topn=topn)
-        return Neighbours(word=word, neighbors=_scored(rows_))
+        return Neighbours(word=word, neighbors=_scored(search.nearest(word, topn=topn)))
 
     @app.get("/api/analogy")
     def analogy(
@@ -194,7 +203,7 @@ def create_app(
         method: Literal["3cosadd", "3cosmul"] = "3cosadd",
         topn: TopN = 10,
     ) -> Analogy:
-        results = kv.analogy(a, b, c, topn=topn, method=method)
+        results = search.analogy(a, b, c, topn=topn, method=method)
         return Analogy(a=a, b=b, c=c, method=method, results=_scored(results))
 
     @app.get("/api/doesnt_match")
@@ -232,6 +241,7 @@ def create_app(
         )
 
     app.state.jobs = jobs  # scripts and tests wait on projections through it
+    app.state.search = search  # ... and on the query index
     return app
 
 

@@ -26,9 +26,14 @@ async function api(path, params = {}) {
   for (const [key, value] of Object.entries(params)) {
     for (const v of [].concat(value)) if (v !== undefined && v !== "") query.append(key, v);
   }
+  return answer(fetch(`${path}?${query}`));
+}
+
+// The JSON body of a pending fetch, or an ApiError with the server's message.
+async function answer(pending) {
   let response;
   try {
-    response = await fetch(`${path}?${query}`);
+    response = await pending;
   } catch (e) {
     throw new ApiError({ detail: "the server does not answer: is `seqlab explore` still running?" });
   }
@@ -157,12 +162,14 @@ function mark(words, lines = [], odd = null) {
 }
 
 // ------------------------------------------------------------------------------ the map
-async function loadMap() {
+// early: the request index.html sent before this script ran (the server's first projection).
+async function loadMap(early = null) {
   const method = $("method").value;
   const dims = Number($("dims").value);
   const name = $("method").selectedOptions[0].textContent;
   for (;;) {
-    const { status, body } = await api("/api/projection", { method, dims });
+    const { status, body } = await (early ? answer(early) : api("/api/projection", { method, dims }));
+    early = null;
     if (status === 200) {
       state.map = body;
       state.index = new Map(body.words.map((w, i) => [w, i]));
@@ -232,7 +239,7 @@ function onSubmit(id, task) {
 }
 
 async function start() {
-  const { body: info } = await api("/api/info");
+  const { body: info } = await answer(window.firstAnswers.info);
   state.info = info;
   const oov = info.out_of_vocabulary ? "; unseen words get fastText vectors" : "";
   $("info").textContent = `${info.name}: ${info.words.toLocaleString()} words × ${info.vector_size} dims${oov}`;
@@ -253,7 +260,7 @@ async function start() {
   $("axes-off").addEventListener("click", () => { state.axes = null; $("axes-off").hidden = true; draw(); });
   for (const id of ["method", "dims"]) $(id).addEventListener("change", () => guarded(loadMap));
   $("labels").addEventListener("change", () => state.map && draw());
-  await loadMap();
+  await loadMap(window.firstAnswers.map);
   // Plotly adds .on() to the element at its first draw; a click on a point searches its word.
   plot.on("plotly_click", (event) => {
     const point = event.points[0];
