@@ -43,6 +43,7 @@ from seqlab.tasks.translate import (
     decode,
 )
 from seqlab.tasks.translate_data import (
+    BOS_ID,
     Codec,
     PairDataset,
     TranslateDataError,
@@ -138,7 +139,7 @@ class Translator:
         (src_ids,) = self.encode_sources([sentence])
         (out_ids,) = self.translate_ids([src_ids], beam)
         src = torch.tensor([src_ids])
-        tgt_in = torch.tensor([[2, *out_ids]])  # <bos> then the output; the last step: <eos>
+        tgt_in = torch.tensor([[BOS_ID, *out_ids]])  # the last step predicts <eos>
         with torch.no_grad():
             _, weights = self.model(src, torch.tensor([len(src_ids)]), tgt_in, True)
         labels = [*self.target.pieces(out_ids), "<eos>"]
