@@ -333,13 +333,12 @@ def beam_search(
 
 def _set_aside(finished, done, top, origin, word, ends, last, history, k, length, alpha) -> None:
     """Move the finished hypotheses among each open sentence's k best candidates to ``finished``."""
-    for b in (~done).nonzero().flatten().tolist():
-        for rank in range(k):
-            if not (ends[b, rank] or last[b]) or not math.isfinite(float(top[b, rank])):
-                continue
-            tokens = [*history[b, origin[b, rank]].tolist(), int(word[b, rank])]
-            score = _normalised(float(top[b, rank]), length, alpha)
-            finished[b].append((tokens, score, bool(ends[b, rank])))
+    best = top[:, :k]
+    chosen = (ends[:, :k] | last.unsqueeze(1)) & ~done.unsqueeze(1) & torch.isfinite(best)
+    for b, rank in chosen.nonzero().tolist():  # few per step: no Python loop over every row
+        tokens = [*history[b, origin[b, rank]].tolist(), int(word[b, rank])]
+        score = _normalised(float(best[b, rank]), length, alpha)
+        finished[b].append((tokens, score, bool(ends[b, rank])))
 
 
 def _ranked(finished: list[list[tuple[list[int], float, bool]]], k: int) -> Decoded:
