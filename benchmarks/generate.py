@@ -12,7 +12,8 @@ and prints, in one run:
 
 - **names**: held-out (test) nats per character for each language, and agreement — the share
   of sampled names that the names classifier trained on the same split (``DIR/judge``)
-  assigns to the requested language, averaged over the languages — at each ``--temperatures``;
+  assigns to the requested language, averaged over the languages — at each ``--temperatures``,
+  beside the same share for the real test names ("real names": the judge's own recall);
 - **shapes**: BLEU-1 … 4 (sacrebleu, all references) of greedy and beam-search captions on the
   test scenes with seen colour-shape pairs and on those with held-out pairs;
 - **speed**: names sampled per second and scenes captioned per second by the seqlab model and
@@ -80,13 +81,14 @@ def names_part(path: str, temperatures, n: int, rounds: int) -> dict:
         metrics = names_eval(path, "test", n=n, temperature=temperature)
         result["evaluations"].append(metrics)
         print(f"\nnames, test split, {n} samples per language, temperature {temperature}")
-        print(f"{'language':<12} {'nats/char':>9} {'agreement':>9}")
+        real = metrics["judge_on_real_names"]
+        print(f"{'language':<12} {'nats/char':>9} {'agreement':>9} {'real names':>10}")
         for label, rate in metrics["per_label"].items():
             nll = metrics["nats_per_char_per_label"][label]
-            print(f"{label:<12} {nll:9.3f} {rate:9.1%}")
+            print(f"{label:<12} {nll:9.3f} {rate:9.1%} {real['per_label'][label]:10.1%}")
         print(
-            f"{'all':<12} {metrics['nats_per_char']:9.3f} {metrics['agreement']:9.1%}"
-            f"   new names {metrics['novel']:.1%}"
+            f"{'all':<12} {metrics['nats_per_char']:9.3f} {metrics['agreement']:9.1%} "
+            f"{real['mean']:10.1%}   new names {metrics['novel']:.1%}"
         )
     gen = NameGenerator.load(path)
     twin = NameGenerator(on_torch(gen.model), gen.vocab, gen.labels)

@@ -149,15 +149,18 @@ def evaluate(model_dir, split, n, temperature, top_k, judge, json_path, seed) ->
         metrics = run_eval(model_dir, split, n, temperature, top_k, seed, judge)
     except _errors() as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"{'language':<12} {'nats/char':>9} {'agreement':>9}  samples")
+    real = metrics["judge_on_real_names"]
+    click.echo(f"{'language':<12} {'nats/char':>9} {'agreement':>9} {'real names':>10}  samples")
     for label, rate in metrics["per_label"].items():
         nll = metrics["nats_per_char_per_label"].get(label, float("nan"))
         shown = ", ".join(metrics["examples"].get(label, [])[:3])
-        click.echo(f"{label:<12} {nll:9.3f} {rate:9.1%}  {shown}")
+        known = real["per_label"].get(label, float("nan"))
+        click.echo(f"{label:<12} {nll:9.3f} {rate:9.1%} {known:10.1%}  {shown}")
     click.echo(
         f"{split}: {metrics['nats_per_char']:.3f} nats/char; agreement {metrics['agreement']:.1%} "
         f"(mean over languages, {n} names each, temperature {temperature}); new names "
-        f"{metrics.get('novel', float('nan')):.1%}"
+        f"{metrics.get('novel', float('nan')):.1%}; the judge on real {split} names: "
+        f"{real['mean']:.1%}"
     )
     if json_path:
         from seqlab.io import atomic_write

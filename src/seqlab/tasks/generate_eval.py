@@ -142,11 +142,26 @@ def evaluate(
     started = time.perf_counter()
     nll = gen.nll(examples)
     known = {name for name, _ in data.train}
-    agree = agreement(gen, load_judge(path, judge), n, temperature, top_k, seed, known)
+    classifier = load_judge(path, judge)
+    agree = agreement(gen, classifier, n, temperature, top_k, seed, known)
     return {
         "split": split,
         "nats_per_char": nll["nats_per_char"],
         "nats_per_char_per_label": nll["per_label"],
         **agree,
+        "judge_on_real_names": judge_recall(classifier, examples),
         "time_s": time.perf_counter() - started,
     }
+
+
+def judge_recall(judge: Classifier, examples) -> dict:
+    """The judge on real held-out names: the share of each language's names it assigns to that
+    language, and their mean — the agreement a generator that wrote real names would get."""
+    predicted = judge.probabilities([name for name, _ in examples], strict=False).argmax(1)
+    gold = np.array([label for _, label in examples])
+    per = {
+        judge.labels[c]: float((predicted[gold == c] == c).mean())
+        for c in range(len(judge.labels))
+        if (gold == c).any()
+    }
+    return {"mean": float(np.mean(list(per.values()))), "per_label": per}
