@@ -57,14 +57,15 @@ def assert_all_close(ours, ref):
         torch.testing.assert_close(a, b, **TOL)
 
 
+@pytest.mark.parametrize("B", [2, 4])  # the compiled sequence loops; a loop of steps
 @pytest.mark.parametrize("context", CONTEXTS)
 @pytest.mark.parametrize("kind", LAYERS)
-def test_layers_match_torch_nn_without_grad(kind, context):
+def test_layers_match_torch_nn_without_grad(kind, context, B):
     ours, ref = pair(LAYERS, kind, 5, 7, num_layers=2, bidirectional=True, batch_first=True)
     gen = torch.Generator().manual_seed(1)
-    x = torch.randn(4, 6, 5, generator=gen)
-    hx = states_of(kind, 4, 4, 7, gen)
-    lengths = torch.tensor([3, 6, 1, 6])
+    x = torch.randn(B, 6, 5, generator=gen)
+    hx = states_of(kind, 4, B, 7, gen)
+    lengths = torch.tensor([3, 6, 1, 6][:B])
     packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, True, enforce_sorted=False)
     with CONTEXTS[context]():
         assert_all_close(ours(x, hx), ref(x, hx))
@@ -97,7 +98,8 @@ def test_no_autograd_function_runs_without_grad(monkeypatch):
         LSTM(3, 4)(torch.randn(2, 1, 3))  # with grad: the Function, as it must
 
 
-@pytest.mark.parametrize("B, I, H", [(3, 5, 7), (64, 16, 256)])  # torch.mm; oneDNN products
+# the compiled sequence loops (B ≤ 2); torch.mm per step; oneDNN per step
+@pytest.mark.parametrize("B, I, H", [(1, 5, 7), (3, 5, 7), (64, 16, 256)])
 @pytest.mark.parametrize("kind", CELLS)
 def test_cell_decoding_loop_matches_torch_nn(kind, B, I, H):
     ours, ref = pair(CELLS, kind, I, H)
@@ -157,14 +159,15 @@ def test_changed_weights_reach_the_next_call(change):
         torch.testing.assert_close(ours(x), ref(x), **TOL)
 
 
+@pytest.mark.parametrize("B", [1, 3])  # the compiled sequence loops; a loop of steps
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
 @pytest.mark.parametrize("place", ["input", "h0", "weight_hh"])
-def test_nonfinite_propagates_without_grad(kind, place, value):
+def test_nonfinite_propagates_without_grad(kind, place, value, B):
     ours, ref = pair(LAYERS, kind, 4, 6, bidirectional=True)
     gen = torch.Generator().manual_seed(3)
-    x = torch.randn(5, 3, 4, generator=gen)
-    hx = states_of(kind, 2, 3, 6, gen)
+    x = torch.randn(5, B, 4, generator=gen)
+    hx = states_of(kind, 2, B, 6, gen)
     if place == "input":
         x[1, 0, 0] = value
     elif place == "h0":

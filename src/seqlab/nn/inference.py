@@ -28,6 +28,7 @@ torch.Size([2, 4])
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
 from seqlab.nn import bptt_gru, bptt_lstm, bptt_rnn
@@ -41,6 +42,11 @@ from seqlab.nn.bptt_common import (
     schedule,
 )
 from seqlab.nn.implementation import runs_reference
+
+#: The largest batch that runs whole sequences in one compiled loop (``seqlab.nn.sequence_loops``):
+#: at B = 1 and 2 the per-step cost outside the arithmetic outweighs the step's own products;
+#: from B = 5 on torch's matrix product per step was faster (2-core machine of docs/benchmarks.md).
+SEQUENCE_LOOP_MAX_ROWS = 2
 
 # products kept per prepared weight: one per number of rows seen (batch sizes, T·B); beyond
 # this many the cache starts again, so varying sequence lengths do not grow it without bound
@@ -62,6 +68,14 @@ class PreparedWeights:
     def __init__(self, w_ih, w_hh, bias, b_hn=None):
         self.w_ih, self.w_hh, self.bias, self.b_hn = w_ih, w_hh, bias, b_hn
         self._products: dict[tuple[str, int], Callable] = {}
+        self._w_hh_t: np.ndarray | None = None
+
+    @property
+    def w_hh_t(self) -> np.ndarray:
+        """``W_hhᵀ`` (H, G·H), contiguous, for the loops of ``seqlab.nn.sequence_loops``."""
+        if self._w_hh_t is None:
+            self._w_hh_t = self.w_hh.t().contiguous().numpy()
+        return self._w_hh_t
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """``x W_ihᵀ + b`` for x (M, I): the input projections of M (step, row) pairs."""
@@ -123,6 +137,19 @@ def prepare_rnn_tanh(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
     return PreparedWeights(w_ih2, w_hh2, bias2)
 
 
+def _sequence_loops():
+    """``seqlab.nn.sequence_loops``, imported on first use (numba compiles or loads its cache)."""
+    from seqlab.nn import sequence_loops
+
+    return sequence_loops
+
+
+def _loop_scratch(B: int, G: int, steps) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled loops' scratch ``rec`` (B, G) and the steps' coordinates (S, 4)."""
+    coords = np.array([s.coords for s in steps], dtype=np.int64)
+    return np.empty((B, G), dtype=np.float32), coords
+
+
 def last_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor:
     """The state after each row's true last step (B, H): a view of `states` when one step holds
     them all (the layer stacks the final states into new tensors anyway), else a copy."""
@@ -146,6 +173,12 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     y, cells = new(T, B, H), new(T, B, H)
+    if B <= SEQUENCE_LOOP_MAX_ROWS:
+        _sequence_loops().lstm_sequence(
+            gates.numpy(), prepared.w_hh_t, cells.numpy(), y.numpy(), array(h0), array(c0),
+            *_loop_scratch(B, 4 * H, steps),
+        )  # fmt: skip
+        return y, cells, gates, steps
     after = cells.numpy(), y.numpy(), array(c0)
     fused_forward(lstm_inference_step, prepared.recurrent(B), y, h0, steps, (gates.numpy(),), after)
     return y, cells, gates, steps
@@ -160,6 +193,12 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     steps = schedule(batch_sizes, reverse)
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
     y = x.new_zeros(T, B, H) if batch_sizes[-1] < B else x.new_empty(T, B, H)
+    if B <= SEQUENCE_LOOP_MAX_ROWS:
+        _sequence_loops().gru_sequence(
+            gates.numpy(), prepared.w_hh_t, prepared.b_hn.numpy(), y.numpy(), array(h0),
+            *_loop_scratch(B, 3 * H, steps),
+        )  # fmt: skip
+        return y, gates, steps
     after = array(prepared.b_hn, ndim=1), y.numpy(), array(h0)
     fused_forward(gru_inference_step, prepared.recurrent(B), y, h0, steps, (gates.numpy(),), after)
     return y, gates, steps
@@ -172,6 +211,10 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     T, B, _ = x.shape
     steps = schedule(batch_sizes, reverse)
     y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
+    if B <= SEQUENCE_LOOP_MAX_ROWS:
+        loop = _sequence_loops().rnn_tanh_sequence
+        loop(y.numpy(), prepared.w_hh_t, array(h0), *_loop_scratch(B, y.shape[2], steps))
+        return y, steps
     fused_forward(rnn_tanh_forward_step, prepared.recurrent(B), y, h0, steps, (y.numpy(),), ())
     return y, steps
 
@@ -184,6 +227,9 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import lstm_inference_step
 
     B, H = h.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:
+        y, cells, _, _ = lstm_forward(x.unsqueeze(0), h, c, prepared, [B], False)
+        return y[0], cells[0]
     gates = prepared.project(x)
     rec = prepared.recurrent(B)(h)
     h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
@@ -206,6 +252,8 @@ def gru_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import gru_inference_step
 
     B, H = h.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:
+        return gru_forward(x.unsqueeze(0), h, prepared, [B], False)[0][0]
     gates = prepared.project(x)
     rec = prepared.recurrent(B)(h)
     h_new = x.new_empty(1, B, H)
@@ -228,6 +276,8 @@ def rnn_tanh_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import rnn_tanh_forward_step
 
     B = h.shape[0]
+    if B <= SEQUENCE_LOOP_MAX_ROWS:
+        return rnn_tanh_forward(x.unsqueeze(0), h, prepared, [B], False)[0][0]
     y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
     rec = prepared.recurrent(B)(h)
     rnn_tanh_forward_step(y.view(1, B, -1).numpy(), rec.numpy(), 0, -1, 0, B)
