@@ -11,12 +11,13 @@ plot and a JSON of its numbers into ``out_dir`` and prints a short table (see
 ``feedforward-vs-rnn``     MLP vs 1-D CNN vs RNN on a variable-length, far-back task
 ``onehot-vs-embedding``    one-hot size and distances vs learned word vectors
 ``imdb-length``            IMDB accuracy by review length: tanh RNN vs LSTM vs GRU
+``bptt-truncation``        PTB perplexity vs truncation length k: tanh RNN vs LSTM
 =========================  ===========================================================
 
 Examples
 --------
 >>> sorted(EXPERIMENTS)[:2]
-['feedforward-vs-rnn', 'gradient-flow']
+['bptt-truncation', 'feedforward-vs-rnn']
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ EXPERIMENTS = {
     "feedforward-vs-rnn": "seqlab.lab.feedforward_vs_rnn",
     "onehot-vs-embedding": "seqlab.lab.onehot_vs_embedding",
     "imdb-length": "seqlab.lab.imdb_length",
+    "bptt-truncation": "seqlab.lab.bptt_truncation",
 }
 
 

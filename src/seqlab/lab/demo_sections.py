@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seqlab.lab import demo_classify, demo_generate, demo_korean, demo_translate
+from seqlab.lab import demo_classify, demo_generate, demo_korean, demo_lm, demo_translate
 
 Section = Callable[..., dict[str, Any]]
 
@@ -22,6 +22,7 @@ Section = Callable[..., dict[str, Any]]
 SECTIONS: list[tuple[str, str, Section]] = [
     ("classify", "many-to-one: sentiment (MR)", demo_classify.section),
     ("korean", "Korean word vectors: the slide's analogies", demo_korean.section),
+    ("lm", "many-to-many: a character language model (tinyshakespeare)", demo_lm.section),
     ("generate", "one-to-many: names from a language, captions of scenes", demo_generate.section),
     ("translate", "many-to-many with a delay: German to English", demo_translate.section),
 ]
