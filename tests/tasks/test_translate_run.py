@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from seqlab.cli.main import main
 from seqlab.tasks import model_dir
 from seqlab.tasks import translate_run as run
+from seqlab.tasks.beam import BeamSearchError
 from seqlab.tasks.translate import TranslateConfig, TranslateInputError
 from seqlab.tasks.translate_data import (
     Codec,
@@ -166,3 +167,12 @@ def test_cli_refuses_a_direction_the_dataset_lacks(tmp_path):
     assert result.exit_code == 2 and "--src de --tgt en" in result.output
     with pytest.raises(TranslateDataError, match="choose one of"):
         load_split("multi30k", "de", "en", "test_2019")
+
+
+def test_nan_weights_are_named_not_translated(trained):
+    out, _, _, _ = trained
+    broken = run.Translator.load(out)
+    with torch.no_grad():
+        broken.model.combine.bias.fill_(float("nan"))
+    with pytest.raises(BeamSearchError, match="NaN"):
+        broken.translate(["ein mann läuft."])

@@ -154,6 +154,7 @@ def eval_command(model_dir, split, beam, length_penalty, batch_size, limit, json
     # imported when the command runs: `seqlab --help` stays fast
     from seqlab.data import DatasetError
     from seqlab.io import atomic_write
+    from seqlab.tasks.beam import BeamSearchError
     from seqlab.tasks.model_dir import ModelDirError
     from seqlab.tasks.translate_data import TranslateDataError
     from seqlab.tasks.translate_run import evaluate
@@ -161,7 +162,7 @@ def eval_command(model_dir, split, beam, length_penalty, batch_size, limit, json
     writable(json_path)
     try:
         figures = evaluate(model_dir, split, beam, length_penalty, batch_size, limit)
-    except (DatasetError, TranslateDataError, ModelDirError) as e:
+    except (DatasetError, TranslateDataError, ModelDirError, BeamSearchError) as e:
         raise click.ClickException(str(e)) from None
     search = "greedy" if beam == 1 else f"beam {beam}"
     click.echo(
@@ -195,6 +196,7 @@ def text(model_dir, sentences, beam, picture) -> None:
     Example: seqlab translate text runs/de-en "Ein Mann fährt Fahrrad." --attention att.png
     """
     # imported when the command runs: `seqlab --help` stays fast
+    from seqlab.tasks.beam import BeamSearchError
     from seqlab.tasks.model_dir import ModelDirError
     from seqlab.tasks.translate import TranslateInputError
     from seqlab.tasks.translate_plot import attention_heatmap
@@ -208,7 +210,7 @@ def text(model_dir, sentences, beam, picture) -> None:
         if picture:
             source, output, weights = translator.attention(sentences[0], beam)
             attention_heatmap(source, output, weights, picture)
-    except (ModelDirError, TranslateInputError) as e:
+    except (ModelDirError, TranslateInputError, BeamSearchError) as e:
         raise click.ClickException(str(e)) from None
     for note in notes:
         click.echo(f"note: {note}", err=True)

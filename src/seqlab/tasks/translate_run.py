@@ -138,8 +138,9 @@ class Translator:
             )
         (src_ids,) = self.encode_sources([sentence])
         (out_ids,) = self.translate_ids([src_ids], beam)
-        src = torch.tensor([src_ids])
-        tgt_in = torch.tensor([[BOS_ID, *out_ids]])  # the last step predicts <eos>
+        device = next(self.model.parameters()).device
+        src = torch.tensor([src_ids], device=device)
+        tgt_in = torch.tensor([[BOS_ID, *out_ids]], device=device)  # the last predicts <eos>
         with torch.no_grad():
             _, weights = self.model(src, torch.tensor([len(src_ids)]), tgt_in, True)
         labels = [*self.target.pieces(out_ids), "<eos>"]
