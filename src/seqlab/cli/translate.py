@@ -43,7 +43,13 @@ def translate() -> None:
     show_default=True,
     help="Pieces (or words) per language, specials included.",
 )
-@click.option("--cell", type=click.Choice(["gru", "lstm"]), default="gru", show_default=True)
+@click.option(
+    "--cell",
+    type=click.Choice(["gru", "lstm"]),
+    default="gru",
+    show_default=True,
+    help="Recurrent cell of the encoder and the decoder.",
+)
 @click.option(
     "--attention",
     type=click.Choice(["general", "dot", "bahdanau", "none"]),
@@ -51,7 +57,13 @@ def translate() -> None:
     show_default=True,
     help="Luong general / dot, Bahdanau additive, or none (plain encoder-decoder).",
 )
-@click.option("--embed-dim", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--embed-dim",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Embedding size; also the output features (tied to the target embedding).",
+)
 @click.option(
     "--hidden",
     type=click.IntRange(min=1),
@@ -59,13 +71,33 @@ def translate() -> None:
     show_default=True,
     help="Encoder units per direction.",
 )
-@click.option("--decoder-hidden", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--dropout", type=FiniteFloat(0, 1, max_open=True), default=0.3, show_default=True)
 @click.option(
-    "--label-smoothing", type=FiniteFloat(0, 1, max_open=True), default=0.1, show_default=True
+    "--decoder-hidden",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Decoder units (dot attention: 2 × --hidden).",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=25, show_default=True)
+@click.option(
+    "--dropout",
+    type=FiniteFloat(0, 1, max_open=True),
+    default=0.3,
+    show_default=True,
+    help="On embeddings and output features.",
+)
+@click.option(
+    "--label-smoothing",
+    type=FiniteFloat(0, 1, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Probability mass spread over the other target tokens in the loss.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Pairs."
+)
+@click.option(
+    "--epochs", type=click.IntRange(min=1), default=25, show_default=True, help="At most."
+)
 @click.option(
     "--patience",
     type=click.IntRange(min=1),
@@ -73,14 +105,26 @@ def translate() -> None:
     show_default=True,
     help="Stop after this many epochs without a better validation BLEU.",
 )
-@click.option("--lr", type=FiniteFloat(min=0, min_open=True), default=2e-3, show_default=True)
+@click.option(
+    "--lr",
+    type=FiniteFloat(min=0, min_open=True),
+    default=2e-3,
+    show_default=True,
+    help="Adam learning rate (halved after an epoch without progress).",
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=None,
     help="Train on the first N pairs only (quick runs).",
 )
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the weights and the batch order.",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
 @click.option(
     "--checkpoint-every",
@@ -146,7 +190,9 @@ def train(dataset, src, tgt, limit, device, checkpoint_every, out, quiet, **opti
     show_default=True,
     help="alpha in score / length**alpha; 0 = raw log-probability.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Sentences."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N pairs only.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the figures.")
 def eval_command(model_dir, split, beam, length_penalty, batch_size, limit, json_path) -> None:
