@@ -235,6 +235,26 @@ def product(weight: torch.Tensor, bias: torch.Tensor | None, rows: int, min_flop
 ONEDNN_MIN_FLOPS = 8e6
 
 
+#: The largest batch whose time loop runs as one compiled function (``seqlab.nn.sequence_loops``,
+#: the recurrent product inside numba): at B = 1 and 2 the per-step cost outside the arithmetic
+#: (Python, a torch call, a numba call) outweighs the step's own matrix-vector products; from
+#: B = 5 on torch's matrix product per step was faster on the 2-core machine of
+#: docs/benchmarks.md.
+SEQUENCE_LOOP_MAX_ROWS = 2
+
+
+def sequence_loops():
+    """``seqlab.nn.sequence_loops``, imported on first use (numba compiles or loads its cache)."""
+    from seqlab.nn import sequence_loops
+
+    return sequence_loops
+
+
+def loop_scratch(rows: int, width: int, steps) -> tuple[np.ndarray, np.ndarray]:
+    """A compiled loop's scratch (rows, width) float32 and the steps' coordinates (S, 4)."""
+    return np.empty((rows, width), dtype=np.float32), sequence_loops().coordinates(steps)
+
+
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """``x Wᵀ + b`` for x (M, in) and weight (out, in): the input projections of all steps at once.
 

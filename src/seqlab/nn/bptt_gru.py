@@ -32,6 +32,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
+    SEQUENCE_LOOP_MAX_ROWS,
     array,
     carried_grad,
     final_state,
@@ -39,9 +40,11 @@ from seqlab.nn.bptt_common import (
     fused_forward,
     fused_kernels,
     linear,
+    loop_scratch,
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    sequence_loops,
     step_product,
     total_derivative,
 )
@@ -174,6 +177,14 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
 
 def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
+    B, H = h0.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
+        w_t = array(w_hh.t().contiguous(), ndim=2)
+        sequence_loops().gru_forward_sequence(
+            gates.numpy(), w_t, array(b_hn.contiguous(), ndim=1), m.numpy(), y.numpy(),
+            array(h0), *loop_scratch(B, 3 * H, steps),
+        )  # fmt: skip
+        return
     after = array(b_hn), m.numpy(), y.numpy(), array(h0)
     recurrent = step_product(w_hh, y.shape[1])
     fused_forward(kernels.gru_forward_step, recurrent, y, h0, steps, (gates.numpy(),), after)
@@ -182,6 +193,16 @@ def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
 def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
     through_z = torch.empty_like(dh)  # δh_t z_t: the path straight to h_{t-1}
+    B, H = dh.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
+        carried, coords = loop_scratch(B, H, steps)
+        rows = sequence_loops().gru_backward_sequence(
+            dh.numpy(), through_z.numpy(), array(dy), gates.numpy(), m.numpy(), y.numpy(),
+            array(h0), d_rec.numpy(), d_cand.numpy(), array(state_grads),
+            array(w_hh.contiguous(), ndim=2), carried, coords,
+        )  # fmt: skip
+        torch.add(through_z[:rows], torch.from_numpy(carried[:rows]), out=dh[:rows])
+        return
     after = (through_z.numpy(), array(dy), gates.numpy(), m.numpy(), y.numpy(), array(h0))
     after += (d_rec.numpy(), d_cand.numpy(), array(state_grads))
     carried = fused_backward(kernels.gru_backward_step, w_hh, d_rec, steps, (dh.numpy(),), after)

@@ -34,6 +34,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
+    SEQUENCE_LOOP_MAX_ROWS,
     array,
     carried_grad,
     final_state,
@@ -41,10 +42,12 @@ from seqlab.nn.bptt_common import (
     fused_forward,
     fused_kernels,
     linear,
+    loop_scratch,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    sequence_loops,
     step_product,
     total_derivative,
 )
@@ -162,6 +165,14 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
 
 def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
+    B, H = h0.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
+        w_t = array(w_hh2.t().contiguous(), ndim=2)
+        sequence_loops().lstm_forward_sequence(
+            gates.numpy(), w_t, c.numpy(), tanh_c.numpy(), y.numpy(), array(h0), array(c0),
+            *loop_scratch(B, 4 * H, steps),
+        )  # fmt: skip
+        return
     after = c.numpy(), tanh_c.numpy(), y.numpy(), array(c0)
     recurrent = step_product(w_hh2, y.shape[1])
     fused_forward(kernels.lstm_forward_step, recurrent, y, h0, steps, (gates.numpy(),), after)
@@ -169,6 +180,16 @@ def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
 
 def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
+    B, H = dh.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
+        carried, coords = loop_scratch(B, H, steps)
+        rows = sequence_loops().lstm_backward_sequence(
+            dh.numpy(), dc.numpy(), array(dy), gates.numpy(), tanh_c.numpy(), c.numpy(),
+            array(c0), d_pre.numpy(), array(state_grads), array(w_hh.contiguous(), ndim=2),
+            carried, coords,
+        )  # fmt: skip
+        dh[:rows] = torch.from_numpy(carried[:rows])  # δh_{t-1} = δ_t W_hh
+        return
     before = dh.numpy(), dc.numpy()
     after = array(dy), gates.numpy(), tanh_c.numpy(), c.numpy(), array(c0), d_pre.numpy()
     kernel = kernels.lstm_backward_step

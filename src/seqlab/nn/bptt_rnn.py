@@ -29,6 +29,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from seqlab.nn.bptt_common import (
+    SEQUENCE_LOOP_MAX_ROWS,
     array,
     carried_grad,
     final_state,
@@ -36,10 +37,12 @@ from seqlab.nn.bptt_common import (
     fused_forward,
     fused_kernels,
     linear,
+    loop_scratch,
     own_copy,
     previous_rows,
     recurrent_weight_grad,
     schedule,
+    sequence_loops,
     step_product,
     total_derivative,
 )
@@ -67,7 +70,7 @@ class RNNLayerFunction(torch.autograd.Function):
         y = linear(x.reshape(T * B, -1), w_ih2, bias).view(T, B, -1)
         fused = fused_kernels(x) if nonlinearity == "tanh" else None
         if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, tanh in one pass
-            _forward_fused(fused, y, h0, step_product(w_hh2, B), steps)
+            _forward_fused(fused, y, h0, w_hh2, steps)
         else:
             _forward_steps(y, h0, w_hh2, _ACTIVATIONS[nonlinearity], steps)
         h_n = final_state(y, h0, steps)
@@ -142,13 +145,29 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
         torch.mm(d, w_hh, out=dh_t)  # δh_{t-1} = W_hhᵀ δ_t
 
 
-def _forward_fused(kernels, y, h0, recurrent, steps):
+def _forward_fused(kernels, y, h0, w_hh2, steps):
     """The tanh forward loop on CPU float32: per step one product and one numba kernel."""
+    B, H = h0.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
+        w_t = array(w_hh2.t().contiguous(), ndim=2)
+        loop = sequence_loops().rnn_tanh_sequence
+        loop(y.numpy(), w_t, array(h0), *loop_scratch(B, H, steps))
+        return
+    recurrent = step_product(w_hh2, B)
     fused_forward(kernels.rnn_tanh_forward_step, recurrent, y, h0, steps, (y.numpy(),), ())
 
 
 def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):
     """The tanh backward sweep on CPU float32: per step one numba kernel and one product."""
+    B, H = dh.shape
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
+        carried, coords = loop_scratch(B, H, steps)
+        rows = sequence_loops().rnn_tanh_backward_sequence(
+            dh.numpy(), array(dy), y.numpy(), d_pre.numpy(), array(state_grads),
+            array(w_hh.contiguous(), ndim=2), carried, coords,
+        )  # fmt: skip
+        dh[:rows] = torch.from_numpy(carried[:rows])  # δh_{t-1} = δ_t W_hh
+        return
     after = array(dy), y.numpy(), d_pre.numpy(), array(state_grads)
     kernel = kernels.rnn_tanh_backward_step
     carried = fused_backward(kernel, w_hh, d_pre, steps, (dh.numpy(),), after)

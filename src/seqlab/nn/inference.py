@@ -34,19 +34,17 @@ import torch
 from seqlab.nn import bptt_gru, bptt_lstm, bptt_rnn
 from seqlab.nn.bptt_common import (
     ONEDNN_MIN_FLOPS,
+    SEQUENCE_LOOP_MAX_ROWS,
     array,
     final_state,
     fused_forward,
     like_fused,
+    loop_scratch,
     product,
     schedule,
+    sequence_loops,
 )
 from seqlab.nn.implementation import runs_reference
-
-#: The largest batch that runs whole sequences in one compiled loop (``seqlab.nn.sequence_loops``):
-#: at B = 1 and 2 the per-step cost outside the arithmetic outweighs the step's own products;
-#: from B = 5 on torch's matrix product per step was faster (2-core machine of docs/benchmarks.md).
-SEQUENCE_LOOP_MAX_ROWS = 2
 
 # products kept per prepared weight: one per number of rows seen (batch sizes, T·B); beyond
 # this many the cache starts again, so varying sequence lengths do not grow it without bound
@@ -137,19 +135,6 @@ def prepare_rnn_tanh(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
     return PreparedWeights(w_ih2, w_hh2, bias2)
 
 
-def _sequence_loops():
-    """``seqlab.nn.sequence_loops``, imported on first use (numba compiles or loads its cache)."""
-    from seqlab.nn import sequence_loops
-
-    return sequence_loops
-
-
-def _loop_scratch(B: int, G: int, steps) -> tuple[np.ndarray, np.ndarray]:
-    """The compiled loops' scratch ``rec`` (B, G) and the steps' coordinates (S, 4)."""
-    coords = np.array([s.coords for s in steps], dtype=np.int64)
-    return np.empty((B, G), dtype=np.float32), coords
-
-
 def last_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor:
     """The state after each row's true last step (B, H): a view of `states` when one step holds
     them all (the layer stacks the final states into new tensors anyway), else a copy."""
@@ -174,9 +159,9 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     y, cells = new(T, B, H), new(T, B, H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
-        _sequence_loops().lstm_sequence(
+        sequence_loops().lstm_sequence(
             gates.numpy(), prepared.w_hh_t, cells.numpy(), y.numpy(), array(h0), array(c0),
-            *_loop_scratch(B, 4 * H, steps),
+            *loop_scratch(B, 4 * H, steps),
         )  # fmt: skip
         return y, cells, gates, steps
     after = cells.numpy(), y.numpy(), array(c0)
@@ -194,9 +179,9 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
     y = x.new_zeros(T, B, H) if batch_sizes[-1] < B else x.new_empty(T, B, H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
-        _sequence_loops().gru_sequence(
+        sequence_loops().gru_sequence(
             gates.numpy(), prepared.w_hh_t, prepared.b_hn.numpy(), y.numpy(), array(h0),
-            *_loop_scratch(B, 3 * H, steps),
+            *loop_scratch(B, 3 * H, steps),
         )  # fmt: skip
         return y, gates, steps
     after = array(prepared.b_hn, ndim=1), y.numpy(), array(h0)
@@ -212,8 +197,8 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     steps = schedule(batch_sizes, reverse)
     y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
     if B <= SEQUENCE_LOOP_MAX_ROWS:
-        loop = _sequence_loops().rnn_tanh_sequence
-        loop(y.numpy(), prepared.w_hh_t, array(h0), *_loop_scratch(B, y.shape[2], steps))
+        loop = sequence_loops().rnn_tanh_sequence
+        loop(y.numpy(), prepared.w_hh_t, array(h0), *loop_scratch(B, y.shape[2], steps))
         return y, steps
     fused_forward(rnn_tanh_forward_step, prepared.recurrent(B), y, h0, steps, (y.numpy(),), ())
     return y, steps
