@@ -15,6 +15,7 @@ rows ``[continuing:active]`` start from the initial state there.
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import torch
@@ -243,6 +244,7 @@ ONEDNN_MIN_FLOPS = 8e6
 SEQUENCE_LOOP_MAX_ROWS = 2
 
 
+@cache
 def sequence_loops():
     """``seqlab.nn.sequence_loops``, imported on first use (numba compiles or loads its cache)."""
     from seqlab.nn import sequence_loops

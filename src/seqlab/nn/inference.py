@@ -67,6 +67,15 @@ class PreparedWeights:
         self.w_ih, self.w_hh, self.bias, self.b_hn = w_ih, w_hh, bias, b_hn
         self._products: dict[tuple[str, int], Callable] = {}
         self._w_hh_t: np.ndarray | None = None
+        self._step_scratch: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def step_scratch(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scratch and coordinates of one step of `rows` rows for the compiled loops, kept."""
+        found = self._step_scratch.get(rows)
+        if found is None:
+            steps = schedule([rows], reverse=False)
+            found = self._step_scratch[rows] = loop_scratch(rows, self.w_hh.shape[0], steps)
+        return found
 
     @property
     def w_hh_t(self) -> np.ndarray:
@@ -212,10 +221,14 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import lstm_inference_step
 
     B, H = h.shape
-    if B <= SEQUENCE_LOOP_MAX_ROWS:
-        y, cells, _, _ = lstm_forward(x.unsqueeze(0), h, c, prepared, [B], False)
-        return y[0], cells[0]
     gates = prepared.project(x)
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
+        h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
+        sequence_loops().lstm_sequence(
+            gates.view(1, B, 4 * H).numpy(), prepared.w_hh_t, c_new.numpy(), h_new.numpy(),
+            array(h), array(c), *prepared.step_scratch(B),
+        )  # fmt: skip
+        return h_new[0], c_new[0]
     rec = prepared.recurrent(B)(h)
     h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
     lstm_inference_step(
@@ -237,9 +250,14 @@ def gru_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import gru_inference_step
 
     B, H = h.shape
-    if B <= SEQUENCE_LOOP_MAX_ROWS:
-        return gru_forward(x.unsqueeze(0), h, prepared, [B], False)[0][0]
     gates = prepared.project(x)
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
+        h_new = x.new_empty(1, B, H)
+        sequence_loops().gru_sequence(
+            gates.view(1, B, 3 * H).numpy(), prepared.w_hh_t, prepared.b_hn.numpy(),
+            h_new.numpy(), array(h), *prepared.step_scratch(B),
+        )  # fmt: skip
+        return h_new[0]
     rec = prepared.recurrent(B)(h)
     h_new = x.new_empty(1, B, H)
     gru_inference_step(
@@ -261,9 +279,11 @@ def rnn_tanh_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import rnn_tanh_forward_step
 
     B = h.shape[0]
-    if B <= SEQUENCE_LOOP_MAX_ROWS:
-        return rnn_tanh_forward(x.unsqueeze(0), h, prepared, [B], False)[0][0]
     y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
+    if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
+        loop = sequence_loops().rnn_tanh_sequence
+        loop(y.view(1, B, -1).numpy(), prepared.w_hh_t, array(h), *prepared.step_scratch(B))
+        return y
     rec = prepared.recurrent(B)(h)
     rnn_tanh_forward_step(y.view(1, B, -1).numpy(), rec.numpy(), 0, -1, 0, B)
     return y
