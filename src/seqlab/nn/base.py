@@ -13,7 +13,7 @@ only say how one layer direction runs (`_run_direction`): a hand-written BPTT
 
 import math
 import warnings
-from functools import partial, wraps
+from functools import cache, partial, wraps
 
 import torch
 import torch.nn.functional as F
@@ -136,7 +136,8 @@ class SelectableImpl:
 
     def parameter_like(self) -> torch.Tensor:
         """A parameter with the dtype and device of all (cheaper than ``next(parameters())``)."""
-        return self._parameters[self._like_name]
+        found = self._parameters.get(self._like_name)  # None under a parametrization
+        return found if found is not None else getattr(self, self._like_name)
 
     def uses_reference(self) -> bool:
         """Whether the next call runs the reference implementation (by impl, dtype, context)."""
@@ -180,6 +181,12 @@ class StateGradSink:
         if not self.batched:
             return grads.squeeze(1)
         return grads.transpose(0, 1) if self.batch_first else grads
+
+
+@cache
+def _weight_names(layer: int, direction: int) -> tuple[str, ...]:
+    suffix = f"_l{layer}" + ("_reverse" if direction else "")
+    return tuple(n + suffix for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
 
 class RNNBase(SelectableImpl, nn.Module):
@@ -261,9 +268,7 @@ class RNNBase(SelectableImpl, nn.Module):
 
     def layer_weights(self, layer: int, direction: int) -> tuple:
         """(w_ih, w_hh, b_ih, b_hh) of one layer direction; the biases are None without bias."""
-        suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-        return tuple(getattr(self, n + suffix, None) for n in names)
+        return tuple(getattr(self, name, None) for name in _weight_names(layer, direction))
 
     @property
     def state_grads(self) -> torch.Tensor | None:
@@ -285,7 +290,10 @@ class RNNBase(SelectableImpl, nn.Module):
         return s if self.impl == "auto" else s + f", impl={self.impl!r}"
 
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
-        """Run one layer direction: returns (y (T, B, H), final states tuple, gates dict).
+        """Run one layer direction: returns (y (T, B, H), final states tuple, gates).
+
+        The gates are a dict by name, or a function returning it (called only for
+        ``return_gates``).
 
         `slot` (layer·D + direction) names the direction in `prepared_weights`.
         """
@@ -342,7 +350,7 @@ class RNNBase(SelectableImpl, nn.Module):
         keep = self.keep_state_grads if keep_state_grads is None else keep_state_grads
         D = self.num_directions
         sink = StateGradSink(D, inverse, self.batch_first, batched) if keep else None
-        self._state_grad_sink = sink
+        self.__dict__["_state_grad_sink"] = sink  # a plain attribute; skips Module.__setattr__
         finals, gates = [], []
         for layer in range(self.num_layers):
             outputs = []
@@ -410,6 +418,7 @@ class RNNBase(SelectableImpl, nn.Module):
         B = batch_sizes[0]
         mask = torch.arange(B).unsqueeze(0) < torch.tensor(batch_sizes).unsqueeze(1)  # (T, B)
         mask = mask.to(self.weight_ih_l0.device, self.weight_ih_l0.dtype).unsqueeze(-1)
+        gates = [layer() if callable(layer) else layer for layer in gates]  # named on demand
         result = {}
         for name in self.gate_names:
             g = torch.stack([layer[name] for layer in gates]) * mask

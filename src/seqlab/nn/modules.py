@@ -224,7 +224,7 @@ class LSTM(RNNBase):
             prepared = self.prepared_weights.get(slot, weights, prepare_lstm)
             y, cells, gates, steps = lstm_forward(x, *states, prepared, batch_sizes, reverse)
             h_n, c_n = last_state(y, states[0], steps), last_state(cells, states[1], steps)
-            return y, (h_n, c_n), {**LSTM_GATES.named(gates, dim=2), "c": cells}
+            return y, (h_n, c_n), lambda: {**LSTM_GATES.named(gates, dim=2), "c": cells}
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         y, h_n, c_n, gates, cells = function.apply(
             x, *states, *weights, batch_sizes, reverse, on_state_grads
@@ -272,7 +272,7 @@ class GRU(RNNBase):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_gru)
             y, gates, steps = gru_forward(x, *states, prepared, batch_sizes, reverse)
-            return y, (last_state(y, states[0], steps),), GRU_GATES.named(gates, dim=2)
+            return y, (last_state(y, states[0], steps),), lambda: GRU_GATES.named(gates, dim=2)
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
         y, h_n, gates = function.apply(x, *states, *weights, batch_sizes, reverse, on_state_grads)
         return y, (h_n,), GRU_GATES.named(gates, dim=2)
