@@ -5,12 +5,12 @@
    analogies (3CosAdd and 3CosMul, topn 10) one after another and times each round trip.
    Median, p90 and p95 per kind; the goal is a median of at most 20 ms.
    Peer: gensim 4.4's ``most_similar`` / ``most_similar_cosmul`` in-process on the same vectors
-   and the same queries, interleaved query by query with the HTTP ones. ``ratio`` = seqlab's
-   speed / gensim's (median time of gensim / median time of seqlab over HTTP): seqlab pays for
-   HTTP and JSON, gensim for nothing but the computation. seqlab's own in-process time (the
-   server's ``FastSearch`` query, run in the benchmark's process with one BLAS thread as the
-   server has) shows what the HTTP round trip adds. gensim keeps numpy's default BLAS threads.
-   Every answer is compared with gensim's.
+   and the same queries, interleaved query by query with the HTTP ones (in a random order).
+   ``ratio`` = seqlab's speed / gensim's (median time of gensim / median time of seqlab over
+   HTTP): seqlab pays for HTTP and JSON, gensim for nothing but the computation. seqlab's own
+   in-process time (the server's ``FastSearch`` query, run in the benchmark's process with one
+   BLAS thread as the server has) shows what the HTTP round trip adds. gensim keeps numpy's
+   default BLAS threads. Every answer is compared with gensim's.
    Before that, the server's start is timed: from launching ``seqlab explore`` to its first
    answer, to the PCA map computed, and to the query index built (queries before that are
    answered too, by the exact pass, but are not timed).
@@ -90,6 +90,7 @@ def bench_queries(args, url: str, kv: KeyedVectors) -> list[dict]:
     rng = np.random.default_rng(1)
     words = kv.index_to_key
     picks = rng.permutation(len(words))[: 3 * args.queries].reshape(-1, 3)  # distinct words
+    order = np.random.default_rng(2)
     kinds = {
         "nearest": (
             lambda p: ("/api/neighbors", {"word": words[p[0]], "topn": 10}),
@@ -122,17 +123,23 @@ def bench_queries(args, url: str, kv: KeyedVectors) -> list[dict]:
             ours, bare_times, theirs, same = [], [], [], 0
             for p in picks:
                 path, params = request(p)
-                start = time.perf_counter()
-                response = client.get(path, params=params)
-                ours.append(time.perf_counter() - start)
+                # A new order each time: what one leaves behind (BLAS threads still spinning,
+                # caches) falls on each of the others as often.
+                for step in order.permutation(3):
+                    if step == 0:
+                        start = time.perf_counter()
+                        response = client.get(path, params=params)
+                        ours.append(time.perf_counter() - start)
+                    elif step == 1:
+                        with threadpool_limits(1, user_api="blas"):  # as in the server's process
+                            start = time.perf_counter()
+                            bare(p)
+                            bare_times.append(time.perf_counter() - start)
+                    else:
+                        start = time.perf_counter()
+                        expected = peer(p)
+                        theirs.append(time.perf_counter() - start)
                 response.raise_for_status()
-                with threadpool_limits(1, user_api="blas"):  # as in the server's process
-                    start = time.perf_counter()
-                    bare(p)
-                    bare_times.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                expected = peer(p)
-                theirs.append(time.perf_counter() - start)
                 body = response.json()
                 got = body["neighbors"] if "neighbors" in body else body["results"]
                 same += [r["word"] for r in got] == [w for w, _ in expected]

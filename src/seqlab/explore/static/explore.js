@@ -5,6 +5,9 @@
 const FONT = getComputedStyle(document.documentElement).getPropertyValue("--font");
 const $ = (id) => document.getElementById(id);
 const LABELLED = 300; // the "labels" box names this many of the most frequent words
+// Up to this many points the map is SVG: drawn sooner (no WebGL context and shaders to set up,
+// 0.3 s against 0.55 s for 5,000 points in headless Chromium); WebGL pans and zooms more.
+const SVG_POINTS = 10000;
 const plot = $("plot");
 const state = {
   info: null,
@@ -98,8 +101,8 @@ function coords(i) {
 function draw() {
   const map = state.map;
   const three = !state.axes && map.dims === 3;
-  const type = three ? "scatter3d" : "scattergl";
   const src = state.axes || map;
+  const type = three ? "scatter3d" : src.x.length > SVG_POINTS ? "scattergl" : "scatter";
   const all = {
     type, mode: "markers", x: src.x, y: src.y, text: map.words, hoverinfo: "text",
     marker: { size: three ? 2.5 : 5, color: "#5b7fb5", opacity: 0.55 }, name: "words",
