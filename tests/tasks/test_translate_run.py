@@ -127,6 +127,7 @@ def test_word_codec_detokenises_and_batches_pad_with_zero():
     source = Codec.train([s for s, _ in pairs] * 5, 20, "word")
     target = Codec.train([t for _, t in pairs] * 5, 20, "word")
     assert target.decode(target.encode("A man, red.")) == "A man, red."
+    assert target.decode(target.encode("A cat, red.")) == "A ⁇, red."  # <unk>, one space
     data = PairDataset([*pairs, ("", "leer")], source, target)
     assert len(data) == 2  # the empty source is left out
     src, lengths, tgt, index = collate([data[0], data[1]])

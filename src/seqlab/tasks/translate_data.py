@@ -197,7 +197,10 @@ class Codec:
     def decode(self, ids) -> str:
         """Plain text of ``ids``; specials are dropped."""
         text = self._sp.decode([int(i) for i in ids if int(i) > EOS_ID or int(i) == UNK_ID])
-        return detokenise_words(text) if self.level == "word" else text
+        if self.level == "subword":
+            return text
+        # sentencepiece writes <unk> as " ⁇ " between the spaces of its neighbours
+        return detokenise_words(" ".join(text.split()))
 
     def pieces(self, ids) -> list[str]:
         """The piece of each id, ``▁`` marking a word start (for attention pictures)."""
