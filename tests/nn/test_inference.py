@@ -57,7 +57,7 @@ def assert_all_close(ours, ref):
         torch.testing.assert_close(a, b, **TOL)
 
 
-@pytest.mark.parametrize("B", [2, 4])  # the compiled sequence loops; a loop of steps
+@pytest.mark.parametrize("B", [1, 4])  # the compiled sequence loops; a loop of steps
 @pytest.mark.parametrize("context", CONTEXTS)
 @pytest.mark.parametrize("kind", LAYERS)
 def test_layers_match_torch_nn_without_grad(kind, context, B):
@@ -98,7 +98,7 @@ def test_no_autograd_function_runs_without_grad(monkeypatch):
         LSTM(3, 4)(torch.randn(2, 1, 3))  # with grad: the Function, as it must
 
 
-# the compiled sequence loops (B ≤ 2); torch.mm per step; oneDNN per step
+# the compiled sequence loops (B = 1); torch.mm per step; oneDNN per step
 @pytest.mark.parametrize("B, I, H", [(1, 5, 7), (3, 5, 7), (64, 16, 256)])
 @pytest.mark.parametrize("kind", CELLS)
 def test_cell_decoding_loop_matches_torch_nn(kind, B, I, H):

@@ -26,10 +26,10 @@ KINDS = {
     "gru": (GRU, {}, 3),
 }
 
-# (dtype, B, T, I, H, bidirectional): the compiled whole-sequence loops (B ≤ 2), the numba step
+# (dtype, B, T, I, H, bidirectional): the compiled whole-sequence loops (B = 1), the numba step
 # kernels, the oneDNN step products, float64
 PATHS = {
-    "float32-loop": (torch.float32, 2, 5, 4, 6, True),
+    "float32-loop": (torch.float32, 1, 5, 4, 6, True),
     "float32-fused": (torch.float32, 3, 5, 4, 6, True),
     "float32-onednn": (torch.float32, 64, 3, 8, 256, False),
     "float64": (torch.float64, 3, 5, 4, 6, True),

@@ -237,11 +237,13 @@ ONEDNN_MIN_FLOPS = 8e6
 
 
 #: The largest batch whose time loop runs as one compiled function (``seqlab.nn.sequence_loops``,
-#: the recurrent product inside numba): at B = 1 and 2 the per-step cost outside the arithmetic
-#: (Python, a torch call, a numba call) outweighs the step's own matrix-vector products; from
-#: B = 5 on torch's matrix product per step was faster on the 2-core machine of
-#: docs/benchmarks.md.
-SEQUENCE_LOOP_MAX_ROWS = 2
+#: the recurrent product inside numba). At B = 1 the per-step cost outside the arithmetic
+#: (Python, a torch call, a numba call) outweighs the step's matrix-vector product: the loop
+#: was faster at every H from 64 to 512 (LSTM, T = 80, inference 1.2–2×, training 1.0–1.6×).
+#: At B = 2 it was as fast as the per-step path at H = 128 and slower at H = 256, and from
+#: B = 3 on slower, because torch's matrix product uses the cache better than the loop's
+#: row-by-row product (2-core machine of docs/benchmarks.md).
+SEQUENCE_LOOP_MAX_ROWS = 1
 
 
 @cache

@@ -1,4 +1,4 @@
-r"""Whole-sequence loops for a batch of one or two rows: no Python between time steps.
+r"""Whole-sequence loops for a batch of one row: no Python between time steps.
 
 At B = 1 a step's recurrent product is a matrix-vector product of a few microseconds, and the
 per-step cost outside the arithmetic — the Python loop, a torch call for ``W_hh h_{t-1}``, a
