@@ -75,12 +75,14 @@ def test_layers_match_torch_nn_without_grad(kind, context, B):
     assert out.data.grad_fn is None
 
 
-def test_gates_equal_the_training_path():
-    lstm = LSTM(5, 7, bidirectional=True)
-    x, lengths = torch.randn(6, 3, 5), torch.tensor([6, 2, 4])
-    _, _, with_grad = lstm(x, lengths=lengths, return_gates=True)
+@pytest.mark.parametrize("T", [1, 6])  # one step (the decoding path) and a sequence
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_gates_equal_the_training_path(cls, T):
+    layer = cls(5, 7, bidirectional=True)
+    x, lengths = torch.randn(T, 3, 5), torch.tensor([T, 1, max(T - 2, 1)])
+    _, _, with_grad = layer(x, lengths=lengths, return_gates=True)
     with torch.no_grad():
-        _, _, without = lstm(x, lengths=lengths, return_gates=True)
+        _, _, without = layer(x, lengths=lengths, return_gates=True)
     for name in with_grad:
         torch.testing.assert_close(without[name], with_grad[name].detach(), **TOL)
 

@@ -193,7 +193,7 @@ class LSTMCell(RNNCellBase):
         x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_lstm)
-            h_n, c_n = lstm_step(x[0], h, c, prepared)
+            h_n, c_n, _ = lstm_step(x[0], h, c, prepared)
             return (h_n, c_n) if batched else (h_n[0], c_n[0])
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         _, h_n, c_n, _, _ = function.apply(x, h, c, *weights, [x.shape[1]], False, None)
@@ -219,7 +219,7 @@ class GRUCell(RNNCellBase):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_gru)
-            h_n = gru_step(x[0], h, prepared)
+            h_n, _ = gru_step(x[0], h, prepared)
             return h_n if batched else h_n[0]
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
         _, h_n, _ = function.apply(x, h, *weights, [x.shape[1]], False, None)

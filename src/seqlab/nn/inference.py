@@ -214,7 +214,8 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
 
 
 def lstm_step(x, h, c, prepared: PreparedWeights):
-    """One LSTM step of a cell without autograd: ``(h', c')``, each (B, H); x (B, I).
+    """One LSTM step without autograd: ``(h', c', gates)``; x (B, I), h' and c' (B, H), the
+    activated gates i, f, g, o (B, 4H).
 
     What a sampling loop calls once per token: two products and one kernel call, nothing else.
     """
@@ -228,7 +229,7 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
             gates.view(1, B, 4 * H).numpy(), prepared.w_hh_t, c_new.numpy(), h_new.numpy(),
             array(h), array(c), *prepared.step_scratch(B),
         )  # fmt: skip
-        return h_new[0], c_new[0]
+        return h_new[0], c_new[0], gates
     rec = prepared.recurrent(B)(h)
     h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
     lstm_inference_step(
@@ -242,11 +243,11 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
         0,
         B,
     )
-    return h_new[0], c_new[0]
+    return h_new[0], c_new[0], gates
 
 
 def gru_step(x, h, prepared: PreparedWeights):
-    """One GRU step of a cell without autograd: h' (B, H); x (B, I) (see `lstm_step`)."""
+    """One GRU step without autograd: ``(h', gates)``, gates r, z, n (B, 3H) (see `lstm_step`)."""
     from seqlab.nn.fused_steps import gru_inference_step
 
     B, H = h.shape
@@ -257,7 +258,7 @@ def gru_step(x, h, prepared: PreparedWeights):
             gates.view(1, B, 3 * H).numpy(), prepared.w_hh_t, prepared.b_hn.numpy(),
             h_new.numpy(), array(h), *prepared.step_scratch(B),
         )  # fmt: skip
-        return h_new[0]
+        return h_new[0], gates
     rec = prepared.recurrent(B)(h)
     h_new = x.new_empty(1, B, H)
     gru_inference_step(
@@ -271,11 +272,11 @@ def gru_step(x, h, prepared: PreparedWeights):
         0,
         B,
     )
-    return h_new[0]
+    return h_new[0], gates
 
 
 def rnn_tanh_step(x, h, prepared: PreparedWeights):
-    """One tanh RNN step of a cell without autograd: h' (B, H); x (B, I) (see `lstm_step`)."""
+    """One tanh RNN step without autograd: h' (B, H); x (B, I) (see `lstm_step`)."""
     from seqlab.nn.fused_steps import rnn_tanh_forward_step
 
     B = h.shape[0]

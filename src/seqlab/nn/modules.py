@@ -12,8 +12,10 @@ from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
 from seqlab.nn.gates import GRU_GATES, LSTM_GATES, RNN_GATES
 from seqlab.nn.inference import (
     gru_forward,
+    gru_step,
     last_state,
     lstm_forward,
+    lstm_step,
     prepare_gru,
     prepare_lstm,
     prepare_rnn_tanh,
@@ -222,6 +224,13 @@ class LSTM(RNNBase):
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_lstm)
+            if len(batch_sizes) == 1:  # one step, as when decoding
+                h_n, c_n, gates = lstm_step(x[0], *states, prepared)
+
+                def named():
+                    return {**LSTM_GATES.named(gates[None], dim=2), "c": c_n[None]}
+
+                return h_n[None], (h_n, c_n), named
             y, cells, gates, steps = lstm_forward(x, *states, prepared, batch_sizes, reverse)
             h_n, c_n = last_state(y, states[0], steps), last_state(cells, states[1], steps)
             return y, (h_n, c_n), lambda: {**LSTM_GATES.named(gates, dim=2), "c": cells}
@@ -271,6 +280,9 @@ class GRU(RNNBase):
     def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_gru)
+            if len(batch_sizes) == 1:  # one step, as when decoding
+                h_n, gates = gru_step(x[0], *states, prepared)
+                return h_n[None], (h_n,), lambda: GRU_GATES.named(gates[None], dim=2)
             y, gates, steps = gru_forward(x, *states, prepared, batch_sizes, reverse)
             return y, (last_state(y, states[0], steps),), lambda: GRU_GATES.named(gates, dim=2)
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
