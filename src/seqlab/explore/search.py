@@ -14,11 +14,6 @@ steps:
 
 So the answers are always those of ``KeyedVectors`` (which are gensim's), only sooner.
 
-3CosMul needs three cosines per word; the int8 loop, limited by its arithmetic rather than by
-memory, would take three times as long, so step 1 is then one float32 matrix product (torch)
-that reads the vectors once for all three. The same confirmation follows, with the float32
-rounding as the only error.
-
 The bound: row ``x`` is stored as ``s (n + e)`` with integers ``|n| <= 127``, its scale ``s`` and
 rounding errors ``|e| <= 1/2``; the query ``q`` likewise as ``t (m + f)``. Then
 ``|x.q - s t (n.m)| = s t |n.f + e.m + e.f| <= s t (sum|n| / 2 + sum|m| / 2 + d / 4)``, computed
@@ -145,7 +140,6 @@ class FastSearch:
         self.kv = kv
         self.unit = kv.unit_vectors
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._unit_torch = None  # the unit vectors as a torch tensor, once the index is built
         self._built = threading.Event()
         # Each thread runs the compiled loops (which release the GIL) on its own rows.
         threads = max(1, min(threads or os.cpu_count() or 1, 4, len(kv)))
@@ -180,9 +174,6 @@ class FastSearch:
             index = (rows, scales, row_bounds)
             self._approximate(self.unit[:1], index)  # the loops compiled (or loaded) now
             _cosmul_bounds(*(np.zeros((1, 3), np.float32),) * 2, *(np.zeros(1, np.float32),) * 2)
-            import torch  # here, in the background: importing it takes a second or two
-
-            self._unit_torch = torch.from_numpy(self.unit)  # the same memory
             self._index = index
         except Exception:  # numba could not compile here: every query takes the exact pass
             log.warning("fast word search unavailable; queries use the exact pass", exc_info=True)
@@ -248,18 +239,7 @@ class FastSearch:
         self, queries: np.ndarray, index: tuple[np.ndarray, np.ndarray, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Approximate cosines (n, k) of every word with the unit ``queries`` (k, d), and bounds
-        (n, k) on their errors.
-
-        One query: the int8 rows. Several: one float32 product with torch, which reads the
-        vectors once for all of them, where the int8 loop (limited by its arithmetic rather
-        than by memory) would take three times as long for three; its only error is the order
-        of float32 sums, within :data:`_SLACK`.
-        """
-        if len(queries) > 1:
-            # (k, d) @ (d, n): twice as fast here as (n, d) @ (d, k)
-            product = self._unit_torch.new_tensor(queries) @ self._unit_torch.T
-            cosines = np.ascontiguousarray(product.numpy().T)  # (n, k)
-            return cosines, np.full_like(cosines, _SLACK)
+        (n, k) on their errors."""
         rows, scales, row_bounds = index
         query_rows, query_scales, query_sums = quantise(queries)
         dots = np.empty((len(queries), len(rows)), dtype=np.int32)
