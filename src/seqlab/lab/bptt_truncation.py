@@ -182,6 +182,7 @@ def run(out_dir: str | Path, quick: bool = False, seed: int = 0) -> dict[str, An
         ylabel="validation perplexity",
         title=f"PTB, hidden {size['hidden']}, windows of {WINDOW}",
     )
+    ax.minorticks_off()  # the log axis's own minor labels would overlap the k labels
     ax.set_xticks(TRUNCATIONS, [str(k) for k in TRUNCATIONS])
     ax.legend()
 
@@ -190,9 +191,8 @@ def run(out_dir: str | Path, quick: bool = False, seed: int = 0) -> dict[str, An
         f"the LSTM gains from a longer k (k = {WINDOW} below k = {TRUNCATIONS[0]})": (
             lstm[WINDOW] < lstm[TRUNCATIONS[0]]
         ),
-        "the tanh RNN stops gaining at a shorter k than the LSTM": (
-            saturation(rnn) <= saturation(lstm) and saturation(rnn) < WINDOW
-        ),
+        "the tanh RNN stops gaining at a shorter k than the LSTM": saturation(rnn)
+        < saturation(lstm),
         f"the LSTM beats the tanh RNN at k = {WINDOW}": lstm[WINDOW] < rnn[WINDOW],
     }
     numbers = {
