@@ -19,8 +19,9 @@ KOREAN_RECIPE = {
     "min_count": 5,
     "epochs": 5,
 }
-#: fastText on Korean cuts its n-grams from the Hangul letters (Park et al. 2018).
-KOREAN_FASTTEXT = {"subwords": "jamo"}
+#: fastText on Korean cuts its n-grams from the Hangul letters (Park et al. 2018), and keeps
+#: particles and endings: its subwords are what give eojeols (밥을) their vectors.
+KOREAN_FASTTEXT = {"subwords": "jamo", "token": "form"}
 
 lang_option = click.option(
     "--lang",
