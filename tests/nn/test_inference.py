@@ -183,3 +183,29 @@ def test_nonfinite_propagates_without_grad(kind, place, value, B):
         assert_same_pattern(a, b, 1e-4, f"{kind} {place}={value}")
     if math.isnan(value):  # ±inf saturate the gates, NaN must reach the output
         assert torch.isnan(theirs[0]).any()
+
+
+def test_modules_with_prepared_weights_pickle_and_deepcopy():
+    import copy
+    import io
+    import pickle
+
+    cell, layer = LSTMCell(5, 7), GRU(5, 7)
+    x = torch.randn(2, 5)
+    with torch.no_grad():
+        expected = cell(x), layer(x.unsqueeze(0))
+    for clone in (copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
+        cell2, layer2 = clone(cell), clone(layer)
+        with torch.no_grad():
+            assert_all_close((cell2(x), layer2(x.unsqueeze(0))), expected)
+    torch.save(cell, io.BytesIO())
+
+
+def test_modules_made_under_inference_mode_run_and_follow_changes():
+    with torch.inference_mode():  # inference tensors: no version counter to key the cache on
+        ours, ref = pair(CELLS, "lstm", 5, 7)
+        x = torch.randn(2, 5)
+        assert_all_close(ours(x), ref(x))
+        for net in (ours, ref):
+            net.weight_hh.mul_(-1)
+        assert_all_close(ours(x), ref(x))

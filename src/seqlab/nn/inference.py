@@ -107,26 +107,36 @@ class PreparedCache:
 
     The key of a slot is each parameter's ``_version`` (bumped by every in-place change: an
     optimiser step, ``load_state_dict``, ``nn.init``) and ``data_ptr`` (changed by ``.to()``
-    and by assigning a new parameter), and whether oneDNN is enabled.
+    and by assigning a new parameter), and whether oneDNN is enabled. Parameters created inside
+    ``torch.inference_mode()`` have no version counter: they are prepared at every call.
     """
 
     def __init__(self):
         self._slots: dict = {}
 
     def get(self, slot, weights: Sequence, prepare: Callable[..., PreparedWeights]):
-        versions = [None if w is None else (w._version, w.data_ptr()) for w in weights]
-        key = (torch.backends.mkldnn.enabled, *versions)
+        try:
+            versions = [None if w is None else (w._version, w.data_ptr()) for w in weights]
+        except RuntimeError:  # parameters made under inference_mode have no version counter,
+            versions = None  # so a change could not be seen: prepare them at every call
+        key = (torch.backends.mkldnn.enabled, versions)
         entry = self._slots.get(slot)
-        if entry is not None and entry[0] == key:
+        if entry is not None and entry[0] == key and versions is not None:
             return entry[1]
         with torch.no_grad():
             prepared = prepare(*(None if w is None else w.detach() for w in weights))
-        self._slots[slot] = (key, prepared)
+        if versions is not None:
+            self._slots[slot] = (key, prepared)
         return prepared
 
     def clear(self) -> None:
         """Forget every slot (the next call prepares again)."""
         self._slots.clear()
+
+    def __getstate__(self) -> dict:
+        # pickling or deep-copying a module carries no prepared weights: they hold oneDNN
+        # tensors and closures, and the copy's parameters live elsewhere anyway
+        return {"_slots": {}}
 
 
 def prepare_lstm(w_ih, w_hh, b_ih, b_hh) -> PreparedWeights:
