@@ -36,7 +36,7 @@ def lab(name: str, quick: bool, out: Path, seed: int) -> None:
       imdb-length          IMDB accuracy by review length for tanh RNN, LSTM and GRU of
                            equal size (about 10 minutes; --quick: a sample, under a minute)
       bptt-truncation      PTB validation perplexity against the truncation length k for
-                           a tanh RNN and an LSTM (about 30 minutes; --quick: seconds)
+                           a tanh RNN and an LSTM (about 20 minutes; --quick: seconds)
 
     The others run on the CPU in under 2 minutes (--quick: seconds), with fixed seeds.
     Example: seqlab lab relu-explosion --quick --out runs/lab
