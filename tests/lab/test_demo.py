@@ -15,11 +15,25 @@ from seqlab.lab.demo_sections import SECTIONS
 from .findings import assert_finding_follows_the_table
 
 
+def stand_in_section(report, settings, echo):
+    """A task section as the demo sees one; the real sections have tests of their own."""
+    echo("stand-in task trained")
+    report.section("Stand-in task", "What a task section adds.").text("It ran.")
+    return {"quick": settings.quick, "seed": settings.seed}
+
+
 @pytest.fixture(scope="module")
 def demo_out(mirror, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    # a tiny corpus slice keeps the test short; the rest is the real quick demo
-    result = CliRunner().invoke(main, ["demo", "--quick", "--tokens", "300000", "--out", str(out)])
+    # a tiny corpus slice and one stand-in task section keep the test short; the rest is the
+    # real quick demo
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "seqlab.lab.demo.SECTIONS", [("stand-in", "a stand-in task", stand_in_section)]
+        )
+        result = CliRunner().invoke(
+            main, ["demo", "--quick", "--tokens", "300000", "--out", str(out)]
+        )
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -31,10 +45,20 @@ def report(demo_out):
 
 def test_progress_is_shown(demo_out):
     output = demo_out[1]
-    steps = 2 + len(EXPERIMENTS) + len(SECTIONS)
+    steps = 2 + len(EXPERIMENTS) + 1
     assert f"[1/{steps}] datasets" in output
     assert f"[{2 + len(EXPERIMENTS)}/{steps}] experiment" in output
+    assert f"[{steps}/{steps}] a stand-in task\nstand-in task trained" in output
     assert "report.html" in output
+
+
+def test_task_sections_are_listed_and_reported(report, demo_out):
+    assert [key for key, _, _ in SECTIONS] == [
+        "classify", "korean", "lm", "generate", "translate"
+    ]  # fmt: skip
+    assert report["tasks"] == {"stand-in": {"quick": True, "seed": 0}}
+    assert "<h2>Stand-in task</h2>" in (demo_out[0] / "report.html").read_text(encoding="utf-8")
+    assert "stand-in" in report["seconds"]
 
 
 def test_report_html_is_self_contained(demo_out):
