@@ -34,9 +34,9 @@ LANGUAGES = ("Korean", "Russian", "Italian")
 #: sized for the demo's budget (about a minute for both on two cores): far from converged
 NAMES_CONFIG = GeneratorConfig(hidden=128, epochs=2, batch_size=128, patience=None, lr=1e-2)
 CAPTION_CONFIG = CaptionConfig(
-    side=24, channels=16, embed_dim=32, hidden=96, epochs=3, patience=None, lr=4e-3
+    side=32, channels=16, embed_dim=32, hidden=128, epochs=4, patience=None, lr=4e-3
 )
-SCENES = {"scenes": 1200, "valid": 50, "test": 100}
+SCENES = {"scenes": 2000, "valid": 50, "test": 100}
 #: the tests run the section on a few hundred names and scenes
 QUICK = {"names": 800, "scenes": 200, "valid": 20, "test": 16, "epochs": 1}
 
