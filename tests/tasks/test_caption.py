@@ -85,7 +85,7 @@ def test_pictures_of_the_wrong_shape_are_refused(trained):
 
 def test_a_different_run_on_the_same_out_is_refused(trained):
     _, _, out = trained
-    with pytest.raises(CaptionInputError, match="other data or settings"):
+    with pytest.raises(CaptionInputError, match="other settings"):
         train_run("shapes", out, {**TINY, "hidden": 12}, SCENES, True)
 
 

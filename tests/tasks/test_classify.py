@@ -183,7 +183,7 @@ def test_cli_trains_resumes_evaluates_and_predicts(tmp_path):
     history = json.loads((out / "training" / "history.json").read_text())
     assert [r["epoch"] for r in history["epochs"]] == [1, 2, 3, 4, 5]
     result = runner.invoke(main, [*base, "--hidden", "8"])
-    assert result.exit_code == 1 and "other config (hidden)" in result.output
+    assert result.exit_code == 1 and "other settings (hidden: " in result.output
 
     metrics_file = tmp_path / "m.json"
     result = runner.invoke(main, ["classify", "eval", str(out), "--json", str(metrics_file)])

@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from seqlab.io import atomic_write
+from seqlab.tasks import run_record
 from seqlab.tasks.caption import (
     CaptionConfig,
     Captioner,
@@ -30,10 +30,10 @@ from seqlab.tasks.caption import (
 )
 
 DATASETS = ("shapes", "flickr8k")
-RUN_FILE = "run.json"
 #: settings that differ from `CaptionConfig`'s defaults for one data set: Flickr8k's photographs
 #: are read at 64 × 64 and its rare words (seen fewer than 5 times) become <unk>
 DATASET_DEFAULTS = {"flickr8k": {"side": 64, "min_freq": 5, "channels": 48, "max_words": 24}}
+CONFIG_DEFAULTS = run_record.defaults_of(CaptionConfig)
 
 
 def load_data(dataset: str, side: int, options: dict) -> tuple[dict, dict, dict, dict]:
@@ -82,22 +82,11 @@ def train_run(dataset: str, out, options: dict, data_options: dict, quiet: bool 
     out = Path(out)
     config = CaptionConfig(**{**DATASET_DEFAULTS.get(dataset, {}), **options})
     run = {"dataset": dataset, "config": dataclasses.asdict(config), "data": data_options}
-    file = out / RUN_FILE
-    if file.is_file():
-        before = json.loads(file.read_text(encoding="utf-8"))
-        old = {k: v for k, v in before.get("config", {}).items() if k != "epochs"}
-        new = {k: v for k, v in run["config"].items() if k != "epochs"}
-        if old != new or before.get("dataset") != dataset or before.get("data") != data_options:
-            raise CaptionInputError(
-                f"{out} holds a run with other data or settings; give the same options to "
-                "resume it (only --epochs may change), or another --out"
-            )
+    run_record.check(out, run, CaptionInputError, defaults=CONFIG_DEFAULTS)
     started = time.perf_counter()
     pictures, captions, info, _ = load_data(dataset, config.side, data_options)
     prepare_s = time.perf_counter() - started
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(file, "w", encoding="utf-8") as f:
-        json.dump(run, f, indent=1)
+    run_record.write(out, run)
     cap, summary = train(pictures, captions, config, out, info, quiet=quiet)
     return cap, {**summary, "prepare_s": prepare_s}
 

@@ -30,7 +30,7 @@ from seqlab import nn as seqnn
 from seqlab.embeddings import recipes
 from seqlab.embeddings.pretrained import embedding_from_vectors
 from seqlab.io import atomic_write
-from seqlab.tasks import classify_data, model_dir
+from seqlab.tasks import classify_data, model_dir, run_record
 from seqlab.tasks.classify_data import (
     ClassificationData,
     DataFileError,
@@ -429,6 +429,10 @@ def metrics_json(metrics: dict) -> str:
 # --- the command line's steps ---
 
 
+#: settings a run record saved before they existed counts at these values
+CONFIG_DEFAULTS = run_record.defaults_of(ClassifierConfig)
+
+
 def train_run(data: ClassificationData, out, options: dict, level=None, quiet=False):
     """`train` with the dataset's defaults under ``options``; refuses to resume a different run.
 
@@ -443,28 +447,8 @@ def train_run(data: ClassificationData, out, options: dict, level=None, quiet=Fa
         tokenizer = Tokenizer(level, lowercase=level == "word", strip_markup=level == "word")
     run = {"source": data.source, "config": dataclasses.asdict(config)}
     run["tokenizer"] = tokenizer.to_dict()
-    run_file = out / "run.json"
-    if run_file.is_file():
-        before = json.loads(run_file.read_text(encoding="utf-8"))
-        ignore = ("epochs", "patience")
-        for part in ("source", "tokenizer", "config"):
-            old, new = before.get(part), run[part]
-            if part == "config":
-                old = {k: v for k, v in (old or {}).items() if k not in ignore}
-                new = {k: v for k, v in new.items() if k not in ignore}
-            if old != new:
-                changed = (
-                    sorted(k for k in new if (old or {}).get(k) != new[k])
-                    if isinstance(new, dict)
-                    else [part]
-                )
-                raise RunMismatchError(
-                    f"{out} holds a run with other {part} ({', '.join(map(str, changed))}); "
-                    "give the same options to resume it, or a new --out to start another"
-                )
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(run_file, "w", encoding="utf-8") as f:
-        json.dump(run, f, indent=1)
+    run_record.check(out, run, RunMismatchError, ("epochs", "patience"), CONFIG_DEFAULTS)
+    run_record.write(out, run)
     return train(data, config, out, tokenizer, quiet=quiet)
 
 

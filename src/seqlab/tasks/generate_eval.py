@@ -16,21 +16,19 @@ names only, as the generator does; the held-out names are scored once, by `evalu
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from seqlab.io import atomic_write
-from seqlab.tasks import classify_data
+from seqlab.tasks import classify_data, run_record
 from seqlab.tasks.classify import Classifier, train_run
 from seqlab.tasks.generate import GenerateInputError, GeneratorConfig, NameGenerator, train
 
 JUDGE = "judge"
-RUN_FILE = "run.json"
 #: The judge's settings: the names classifier's defaults with balanced class weights.
 JUDGE_OPTIONS = {"class_weight": "balanced", "epochs": 10}
+CONFIG_DEFAULTS = run_record.defaults_of(GeneratorConfig)
 
 
 def train_generator(dataset: str, out, options: dict, quiet: bool = False) -> dict:
@@ -55,19 +53,10 @@ def train_generator(dataset: str, out, options: dict, quiet: bool = False) -> di
 
 
 def _check_run(out: Path, config: GeneratorConfig) -> None:
-    file = out / RUN_FILE
-    now = dataclasses.asdict(config)
-    if file.is_file():
-        before = json.loads(file.read_text(encoding="utf-8"))
-        changed = sorted(k for k in now if k != "epochs" and before.get(k) != now[k])
-        if changed:
-            raise GenerateInputError(
-                f"{out} holds a run with other settings ({', '.join(changed)}); give the same "
-                "options to resume it (only --epochs may change), or another --out"
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(file, "w", encoding="utf-8") as f:
-        json.dump(now, f, indent=1)
+    """Refuse to resume ``out`` with other settings (other than ``epochs``), then record them."""
+    run = {"config": dataclasses.asdict(config)}
+    run_record.check(out, run, GenerateInputError, defaults=CONFIG_DEFAULTS)
+    run_record.write(out, run)
 
 
 def load_judge(path, judge=None) -> Classifier:

@@ -13,11 +13,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
-from seqlab.io import atomic_write
+from seqlab.tasks import run_record
 from seqlab.tasks.lm import (
     LMConfig,
     LMInputError,
@@ -29,9 +28,9 @@ from seqlab.tasks.lm import (
 from seqlab.tasks.lm_data import LMData, encode_known, read_text, reload_split, tokenize
 from seqlab.train import TrainConfig, Trainer
 
-RUN_FILE = "run.json"
 #: Settings that may change when ``train`` is run again on the same ``out``.
 RESUMABLE = ("epochs",)
+CONFIG_DEFAULTS = run_record.defaults_of(LMConfig)
 
 
 def train(
@@ -130,30 +129,8 @@ def run_settings(data: LMData, config: LMConfig) -> dict:
 
 def check_run(out: Path, data: LMData, config: LMConfig) -> None:
     """Refuse to resume ``out`` with other data or settings (other than ``epochs``)."""
-    file = out / RUN_FILE
-    if not file.is_file():
-        return
-    try:
-        saved = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LMInputError(f"{file} cannot be read ({e}): use another --out") from None
-    now = run_settings(data, config)
-    changed = [
-        f"{k}: {saved['config'].get(k)!r} -> {v!r}"
-        for k, v in now["config"].items()
-        if k not in RESUMABLE and saved["config"].get(k) != v
-    ]
-    if saved.get("source") != now["source"]:
-        changed.insert(0, f"data: {saved.get('source')} -> {now['source']}")
-    if changed:
-        raise LMInputError(
-            f"{out} holds a run with other settings ({'; '.join(changed)}): running train "
-            "again on it resumes that run, so give the same settings (only --epochs may "
-            "change), or another --out"
-        )
+    run_record.check(out, run_settings(data, config), LMInputError, RESUMABLE, CONFIG_DEFAULTS)
 
 
 def write_run(out: Path, data: LMData, config: LMConfig) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / RUN_FILE, "w", encoding="utf-8") as f:
-        json.dump(run_settings(data, config), f, indent=1, ensure_ascii=False)
+    run_record.write(out, run_settings(data, config))

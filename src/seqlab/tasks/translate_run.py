@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import torch
 from sacrebleu.metrics import BLEU, CHRF
 
 from seqlab.io import atomic_write
-from seqlab.tasks import model_dir
+from seqlab.tasks import model_dir, run_record
 from seqlab.tasks.translate import (
     Seq2Seq,
     TranslateConfig,
@@ -55,9 +54,9 @@ from seqlab.tasks.translate_data import (
 from seqlab.train import TrainConfig, Trainer
 
 TASK = "translate"
-RUN_FILE = "run.json"
 CODEC_FILES = {"source": "source.spm", "target": "target.spm"}
 RESUMABLE = ("epochs",)  # settings that may change when train runs again on the same out
+CONFIG_DEFAULTS = run_record.defaults_of(TranslateConfig)
 TIED = "output.weight"  # the target embedding again when tie_embeddings
 
 
@@ -370,36 +369,19 @@ def _codecs(out: Path, train_pairs, config: TranslateConfig) -> tuple[Codec, Cod
 # --- the run file: what a second `train` on the same out must agree with ---
 
 
+def run_settings(origin: dict, config: TranslateConfig) -> dict:
+    return {"config": dataclasses.asdict(config), "origin": {k: origin[k] for k in ORIGIN_KEYS}}
+
+
 def check_run(out: Path, origin: dict, config: TranslateConfig) -> None:
     """Refuse to resume ``out`` with other data or settings (other than ``epochs``)."""
-    file = out / RUN_FILE
-    if not file.is_file():
-        return
-    try:
-        saved = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TranslateInputError(f"{file} cannot be read ({e}): use another --out") from None
-    now = dataclasses.asdict(config)
-    changed = [
-        f"{k}: {saved['config'].get(k)!r} -> {v!r}"
-        for k, v in now.items()
-        if k not in RESUMABLE and saved["config"].get(k) != v
-    ]
-    if saved.get("origin") != origin:
-        changed.insert(0, f"data: {saved.get('origin')} -> {origin}")
-    if changed:
-        raise TranslateInputError(
-            f"{out} holds a run with other settings ({'; '.join(changed)}): running train "
-            "again on it resumes that run, so give the same settings (only --epochs may "
-            "change), or another --out"
-        )
+    run_record.check(
+        out, run_settings(origin, config), TranslateInputError, RESUMABLE, CONFIG_DEFAULTS
+    )
 
 
 def write_run(out: Path, origin: dict, config: TranslateConfig) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    saved = {"config": dataclasses.asdict(config), "origin": {k: origin[k] for k in ORIGIN_KEYS}}
-    with atomic_write(out / RUN_FILE, "w", encoding="utf-8") as f:
-        json.dump(saved, f, indent=1, ensure_ascii=False)
+    run_record.write(out, run_settings(origin, config))
 
 
 ORIGIN_KEYS = ("dataset", "src", "tgt", "limit")
