@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import FiniteFloat, writable
+from seqlab.cli.options import FiniteFloat, training_run_options, writable
 
 DATASETS = ("tinyshakespeare", "ptb")
 
@@ -69,15 +69,7 @@ def lm() -> None:
     help="Words of --text kept.",
 )
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
-@click.option(
-    "--checkpoint-every",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Also checkpoint every N steps.",
-)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@training_run_options
 def train(dataset, text, level, max_vocab, device, checkpoint_every, out, quiet, tie, **options):
     """Train a language model on DATASET (or --text FILE) and save it to --out.
 

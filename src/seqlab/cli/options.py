@@ -36,6 +36,27 @@ seed_option = click.option(
 )
 
 
+def training_run_options(command):
+    """``--device``, ``--checkpoint-every``, ``--out`` and ``--quiet``: the options of a
+    ``train`` command that writes a resumable run into a folder."""
+    options = [
+        click.option(
+            "--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ..."
+        ),
+        click.option(
+            "--checkpoint-every",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Also checkpoint every N steps.",
+        ),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def writable(path: str | Path | None, folder: bool = False) -> None:
     """``click.ClickException`` now if ``path`` (a file, or a folder) cannot be written."""
     from seqlab.io import check_writable  # numpy and safetensors load only when a command runs

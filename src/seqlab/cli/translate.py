@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import FiniteFloat, writable
+from seqlab.cli.options import FiniteFloat, training_run_options, writable
 
 DATASETS = ("multi30k", "tatoeba_eng_fra")
 LANGS = ("de", "en", "fr")
@@ -125,15 +125,7 @@ def translate() -> None:
     show_default=True,
     help="Seed of the weights and the batch order.",
 )
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
-@click.option(
-    "--checkpoint-every",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Also checkpoint every N steps.",
-)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@training_run_options
 def train(dataset, src, tgt, limit, device, checkpoint_every, out, quiet, **options):
     """Train a translator from --src to --tgt on DATASET and save it to --out.
 
