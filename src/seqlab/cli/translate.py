@@ -96,7 +96,7 @@ def translate() -> None:
     "--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Pairs."
 )
 @click.option(
-    "--epochs", type=click.IntRange(min=1), default=25, show_default=True, help="At most."
+    "--epochs", type=click.IntRange(min=1), default=12, show_default=True, help="At most."
 )
 @click.option(
     "--patience",
