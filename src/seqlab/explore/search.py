@@ -1,16 +1,19 @@
 """Nearest words and analogies over the whole vocabulary, quick enough to answer as one types.
 
-A query compares one vector with every word's unit vector: 200,000 x 300 float32 are 240 MB, and
-reading them is most of what a float32 query costs. :class:`FastSearch` therefore also keeps the
-unit vectors as int8 (a quarter of the bytes, one float32 scale per row) and answers in two steps:
+A query compares one vector (three for 3CosMul) with every word's unit vector: 200,000 x 300
+float32 are 240 MB, and reading them is most of what a float32 query costs. :class:`FastSearch`
+therefore also keeps the unit vectors as int8 (a quarter of the bytes, one float32 scale per row,
+rows padded with zeros to a multiple of 64 bytes so that the compiled loop has no scalar tail)
+and answers in two steps:
 
 1. one pass over the int8 rows (exact integer dot products in compiled loops, one thread per
-   core, each on its own rows) gives every word an approximate score and a bound on how far it
-   can be from the exact one. That loop is limited by its arithmetic rather than by memory, so
-   3CosMul, with three cosines per word, takes about three times as long as a nearest-word query;
-2. the best candidates by that approximation are scored again exactly from the float32 unit
-   vectors, and the answer is accepted only when the bounds prove that no word outside the
-   candidates could reach it. When they cannot (too many near-ties), the query is answered by
+   core, each on its own rows, a few thousand rows at a time so that 3CosMul's three dot
+   products per row read the row from cache) gives every word a lower and an upper bound on its
+   exact score. The ``topn``-th largest lower bound ``T`` is a score that ``topn`` words reach
+   for sure, so any word whose upper bound is below ``T`` cannot be in the answer;
+2. only the words whose upper bound reaches ``T`` (a few dozen to a few hundred) are scored
+   again exactly from the float32 unit vectors and ranked. When too many words reach ``T``
+   (near-ties, such as many identical vectors), the query is answered by
    :class:`~seqlab.embeddings.KeyedVectors` itself, by its exact pass over every float32 row.
 
 So the answers are always those of ``KeyedVectors`` (which are gensim's), only sooner.
@@ -19,7 +22,9 @@ The bound: row ``x`` is stored as ``s (n + e)`` with integers ``|n| <= 127``, it
 rounding errors ``|e| <= 1/2``; the query ``q`` likewise as ``t (m + f)``. Then
 ``|x.q - s t (n.m)| = s t |n.f + e.m + e.f| <= s t (sum|n| / 2 + sum|m| / 2 + d / 4)``, computed
 for every row and query. The float32 sums of the exact scores add at most ``d * 2**-24`` of the
-cosine (2e-5 for d = 300), covered by :data:`_SLACK`.
+cosine (2e-5 for d = 300), covered by :data:`_SLACK`. 3CosMul's score is increasing in the
+cosines with ``a`` and ``c`` and decreasing in the cosine with ``b``, so its bounds are the score
+of the cosines' bounds, widened by :data:`_RELATIVE_SLACK` for float32 rounding.
 """
 
 from __future__ import annotations
@@ -37,13 +42,19 @@ from seqlab.embeddings import KeyedVectors, UnknownWordError
 
 log = logging.getLogger("seqlab.explore")
 
-_SLACK = np.float32(1e-4)  # float32 rounding of the exact and approximate scores, generously
-_FIRST_CANDIDATES = 256  # rescored exactly at first (then 16 times more, then every row)
+_SLACK = np.float32(1e-4)  # float32 rounding of the exact and approximate cosines, generously
+_RELATIVE_SLACK = np.float32(1e-5)  # float32 rounding of 3CosMul's products and quotient
+_ALIGN = 64  # int8 rows are padded with zeros to a multiple of this many bytes (one AVX-512 load)
+_CHUNK = 512  # rows whose dot products are taken together: 160 KB of int8 rows, in L2 cache
+_MOST_CANDIDATES = 8  # more than 1/8 of the words to rescore: the exact pass is as quick
 
 
 @njit(nogil=True, cache=True)
 def _quantise_rows(vectors, rows, scales, sums):  # pragma: no cover (compiled)
-    """Per row: scale ``max|x| / 127``, the int8 values, and the sum of their sizes."""
+    """Per row: scale ``max|x| / 127``, the int8 values, and the sum of their sizes.
+
+    ``rows`` may have more columns than ``vectors``; those are left as they are (zero padding).
+    """
     for i in range(vectors.shape[0]):
         top = np.float32(0)
         for k in range(vectors.shape[1]):
@@ -60,7 +71,7 @@ def _quantise_rows(vectors, rows, scales, sums):  # pragma: no cover (compiled)
 
 @njit(nogil=True, cache=True)
 def _int8_dots(rows, queries, dots):  # pragma: no cover (compiled)
-    """``dots[j, i] = rows[i] . queries[j]``, exact in int32 (300 * 127 * 127 < 2**31).
+    """``dots[j, i] = rows[i] . queries[j]``, exact in int32 (320 * 127 * 127 < 2**31).
 
     Alone in its function: with the float arithmetic below in the same loop, LLVM no longer
     turns the inner loop into SIMD multiply-adds, and it runs four times slower.
@@ -76,42 +87,104 @@ def _int8_dots(rows, queries, dots):  # pragma: no cover (compiled)
 
 
 @njit(nogil=True, cache=True)
-def _cosines_and_bounds(
-    dots, scales, row_bounds, query_scales, query_sums, cosines, errors
-):  # pragma: no cover (compiled)
-    """Approximate cosines ``cosines[i, j]`` from the int8 dot products, and their error bounds."""
-    for j in range(dots.shape[0]):
-        query_scale = query_scales[j]
-        half_sum = np.float32(0.5) * np.float32(query_sums[j])
-        for i in range(dots.shape[1]):
-            cosines[i, j] = np.float32(dots[j, i]) * scales[i] * query_scale
-            errors[i, j] = query_scale * (row_bounds[i] + scales[i] * half_sum) + _SLACK
+def _cosine_bounds(
+    dots, scales, row_bounds, query_scale, half_sum, lower, upper
+):  # pragma: no cover
+    """Lower and upper bounds of each row's cosine with one query, from its int8 dot product."""
+    for i in range(lower.shape[0]):
+        cosine = np.float32(dots[i]) * scales[i] * query_scale
+        error = query_scale * (row_bounds[i] + scales[i] * half_sum) + _SLACK
+        lower[i] = cosine - error
+        upper[i] = cosine + error
+
+
+@njit(nogil=True, cache=True, error_model="numpy")  # no zero-division check: SIMD
+def _cosmul_bounds(low, high, lower, upper):  # pragma: no cover (compiled)
+    """Bounds of 3CosMul from those of the cosines with a, c and b (rows of ``low``, ``high``).
+
+    The score rises with the cosines with a and c and falls with that with b, and ``1 + cos``
+    is never negative, so the bounds of the score are the score of the cosines' bounds.
+    """
+    # float32 constants throughout: an int or float64 one makes numba compute in float64
+    one, two, half, tiny = np.float32(1), np.float32(2), np.float32(0.5), np.float32(1e-6)
+    zero = np.float32(0)
+    for i in range(lower.shape[0]):
+        low_a = max(one + low[0, i], zero) * half
+        low_c = max(one + low[1, i], zero) * half
+        low_b = max(one + low[2, i], zero) * half
+        high_a = min(one + high[0, i], two) * half
+        high_c = min(one + high[1, i], two) * half
+        high_b = min(one + high[2, i], two) * half
+        lower[i] = low_a * low_c / (high_b + tiny) * (one - _RELATIVE_SLACK)
+        upper[i] = high_a * high_c / (low_b + tiny) * (one + _RELATIVE_SLACK)
 
 
 @njit(nogil=True, cache=True)
-def _cosmul_bounds(cosines, errors, scores, upper):  # pragma: no cover (compiled)
-    """3CosMul scores from approximate cosines with a, c, b (columns) and their upper bounds."""
-    for i in range(cosines.shape[0]):
-        a, c, b = cosines[i, 0], cosines[i, 1], cosines[i, 2]
-        scores[i] = ((1 + a) / 2) * ((1 + c) / 2) / ((1 + b) / 2 + np.float32(1e-6))
-        high_a = min((1 + a + errors[i, 0]) / 2, np.float32(1))
-        high_c = min((1 + c + errors[i, 1]) / 2, np.float32(1))
-        low_b = max((1 + b - errors[i, 2]) / 2, np.float32(0))
-        upper[i] = high_a * high_c / (low_b + np.float32(1e-6))
+def _bounds(
+    rows, scales, row_bounds, queries, query_scales, half_sums, lower, upper
+):  # pragma: no cover
+    """Bounds of the exact scores of ``rows`` with the int8 ``queries``: the cosine for one
+    query, 3CosMul for three (a, c, b), ``_CHUNK`` rows at a time.
+
+    Each step is its own simple loop over the chunk, which LLVM turns into SIMD code.
+    """
+    dots = np.empty((queries.shape[0], _CHUNK), dtype=np.int32)
+    low = np.empty((queries.shape[0], _CHUNK), dtype=np.float32)
+    high = np.empty_like(low)
+    for start in range(0, rows.shape[0], _CHUNK):
+        stop = min(start + _CHUNK, rows.shape[0])
+        _int8_dots(rows[start:stop], queries, dots)
+        if queries.shape[0] == 1:
+            _cosine_bounds(
+                dots[0], scales[start:stop], row_bounds[start:stop], query_scales[0],
+                half_sums[0], lower[start:stop], upper[start:stop],
+            )  # fmt: skip
+            continue
+        for j in range(queries.shape[0]):
+            _cosine_bounds(
+                dots[j], scales[start:stop], row_bounds[start:stop], query_scales[j],
+                half_sums[j], low[j, : stop - start], high[j, : stop - start],
+            )  # fmt: skip
+        _cosmul_bounds(low, high, lower[start:stop], upper[start:stop])
 
 
-def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@njit(nogil=True, cache=True)
+def _kth_largest(values, k):  # pragma: no cover (compiled)
+    """The ``k``-th largest of ``values`` (``-inf`` if fewer), by a min-heap of ``k`` values."""
+    heap = np.full(k, -np.inf, dtype=values.dtype)
+    for value in values:
+        if value > heap[0]:
+            heap[0] = value
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= k:
+                    break
+                if child + 1 < k and heap[child + 1] < heap[child]:
+                    child += 1
+                if heap[child] >= heap[i]:
+                    break
+                heap[i], heap[child] = heap[child], heap[i]
+                i = child
+    return heap[0]
+
+
+def quantise(
+    vectors: np.ndarray, width: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows as int8 with one float32 scale each (``vectors[i] ~= scales[i] * rows[i]``), and the
-    sum of each int8 row's absolute values.
+    sum of each int8 row's absolute values; ``width`` pads the rows with zeros to that length.
 
     Examples
     --------
     >>> rows, scales, sums = quantise(np.array([[0.5, -1.0], [0.0, 0.0]], dtype=np.float32))
     >>> rows.tolist(), [round(float(s), 5) for s in scales], sums.tolist()
     ([[64, -127], [0, 0]], [0.00787, 1.0], [191, 0])
+    >>> quantise(np.ones((1, 2), dtype=np.float32), width=4)[0].tolist()
+    [[127, 127, 0, 0]]
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    rows = np.empty(vectors.shape, dtype=np.int8)
+    rows = np.zeros((len(vectors), width or vectors.shape[1]), dtype=np.int8)
     scales = np.empty(len(vectors), dtype=np.float32)
     sums = np.empty(len(vectors), dtype=np.int32)
     _quantise_rows(vectors, rows, scales, sums)
@@ -121,7 +194,7 @@ def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class FastSearch:
     """Exact ``nearest`` and ``analogy`` answers of ``kv``, found through an int8 first pass.
 
-    Keeps a quarter-size int8 copy of the unit vectors (60 MB for 200,000 x 300) beside them,
+    Keeps a quarter-size int8 copy of the unit vectors (64 MB for 200,000 x 300) beside them,
     built in a background thread by default (1.5 s for 200,000 x 300 on 2 cores), during which
     queries are answered by the exact pass.
 
@@ -140,6 +213,7 @@ class FastSearch:
     def __init__(self, kv: KeyedVectors, background: bool = True, threads: int | None = None):
         self.kv = kv
         self.unit = kv.unit_vectors
+        self._width = -(-self.unit.shape[1] // _ALIGN) * _ALIGN
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._built = threading.Event()
         # Each thread runs the compiled loops (which release the GIL) on its own rows.
@@ -164,7 +238,7 @@ class FastSearch:
 
     def _build(self) -> None:
         try:
-            rows = np.empty(self.unit.shape, dtype=np.int8)
+            rows = np.zeros((len(self.unit), self._width), dtype=np.int8)
             scales = np.empty(len(rows), dtype=np.float32)
             sums = np.empty(len(rows), dtype=np.int32)
             self._each_slice(
@@ -173,8 +247,9 @@ class FastSearch:
             # the part of each row's error bound that does not depend on the query
             row_bounds = scales * (sums / 2 + self.unit.shape[1] / 4).astype(np.float32)
             index = (rows, scales, row_bounds)
-            self._approximate(self.unit[:1], index)  # the loops compiled (or loaded) now
-            _cosmul_bounds(*(np.zeros((1, 3), np.float32),) * 2, *(np.zeros(1, np.float32),) * 2)
+            for queries in (self.unit[:1], self.unit[[0, 0, 0]]):  # compiled (or loaded) now
+                self._score_bounds(queries, index)
+            _kth_largest(np.zeros(1, np.float32), 1)
             self._index = index
         except Exception:  # numba could not compile here: every query takes the exact pass
             log.warning("fast word search unavailable; queries use the exact pass", exc_info=True)
@@ -190,16 +265,7 @@ class FastSearch:
     def nearest(self, word: str, topn: int = 10) -> list[tuple[str, float]]:
         """The ``topn`` words of highest cosine with ``word`` (itself left out), best first."""
         (query,) = self._unit_vectors([word])
-        index = self._index
-        if index is None:
-            return self.kv.nearest([word], topn=topn)[0]
-        cosines, errors = self._approximate(query[None, :], index)
-        scores = cosines[:, 0]
-
-        def exact(rows: np.ndarray) -> np.ndarray:
-            return self.unit[rows] @ query
-
-        found = self._confirmed(scores, scores + errors[:, 0], exact, self._rows([word]), topn)
+        found = self._search(query[None, :], self._rows([word]), topn)
         return found if found is not None else self.kv.nearest([word], topn=topn)[0]
 
     def analogy(
@@ -209,83 +275,90 @@ class FastSearch:
         if method not in ("3cosadd", "3cosmul"):
             raise ValueError(f"unknown analogy method {method!r}: use '3cosadd' or '3cosmul'")
         va, vb, vc = self._unit_vectors([a, b, c])
-        index = self._index
-        if index is None:
-            return self.kv.analogy(a, b, c, topn=topn, method=method)
         if method == "3cosadd":
             # the target of KeyedVectors.most_similar: mean of +a, +c, -b, made unit length
-            target = _unit((va + vc - vb) / np.float32(3))
-            cosines, errors = self._approximate(target[None, :], index)
-            scores, upper = cosines[:, 0], cosines[:, 0] + errors[:, 0]
-
-            def exact(rows: np.ndarray) -> np.ndarray:
-                return self.unit[rows] @ target
+            queries = _unit((va + vc - vb) / np.float32(3))[None, :]
         else:
-            cosines, errors = self._approximate(np.stack([va, vc, vb]), index)
-            scores = np.empty(len(cosines), dtype=np.float32)
-            upper = np.empty_like(scores)
-            _cosmul_bounds(cosines, errors, scores, upper)
-
-            def exact(rows: np.ndarray) -> np.ndarray:
-                unit = self.unit[rows]
-                return _cosmul(unit @ va, unit @ vc, unit @ vb)
-
-        found = self._confirmed(scores, upper, exact, self._rows([a, b, c]), topn)
+            queries = np.stack([va, vc, vb])
+        found = self._search(queries, self._rows([a, b, c]), topn)
         if found is None:
             return self.kv.analogy(a, b, c, topn=topn, method=method)
         return found
 
     # ------------------------------------------------------------------ the two steps
-    def _approximate(
+    def _score_bounds(
         self, queries: np.ndarray, index: tuple[np.ndarray, np.ndarray, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Approximate cosines (n, k) of every word with the unit ``queries`` (k, d), and bounds
-        (n, k) on their errors."""
+        """Lower and upper bounds (n,) of every word's exact score with the unit ``queries``:
+        its cosine with one query (1, d), its 3CosMul score with three (a, c, b)."""
         rows, scales, row_bounds = index
-        query_rows, query_scales, query_sums = quantise(queries)
-        dots = np.empty((len(queries), len(rows)), dtype=np.int32)
-        cosines = np.empty((len(rows), len(queries)), dtype=np.float32)
-        errors = np.empty_like(cosines)
+        query_rows, query_scales, query_sums = quantise(queries, self._width)
+        half_sums = (query_sums / 2).astype(np.float32)
+        lower = np.empty(len(rows), dtype=np.float32)
+        upper = np.empty_like(lower)
 
         def run(i: int, j: int) -> None:
-            _int8_dots(rows[i:j], query_rows, dots[:, i:j])
-            _cosines_and_bounds(
-                dots[:, i:j], scales[i:j], row_bounds[i:j], query_scales, query_sums,
-                cosines[i:j], errors[i:j],
+            _bounds(
+                rows[i:j], scales[i:j], row_bounds[i:j], query_rows, query_scales, half_sums,
+                lower[i:j], upper[i:j],
             )  # fmt: skip
 
         self._each_slice(run)
-        return cosines, errors
+        return lower, upper
 
-    def _confirmed(
-        self,
-        scores: np.ndarray,
-        upper: np.ndarray,
-        exact: Callable[[np.ndarray], np.ndarray],
-        exclude: Sequence[int],
-        topn: int,
+    def _search(
+        self, queries: np.ndarray, exclude: Sequence[int], topn: int
     ) -> list[tuple[str, float]] | None:
-        """The exact top ``topn`` if the candidates provably hold it, else ``None``.
-
-        ``scores`` are the approximate scores and ``upper`` bounds every exact score from above
-        (both overwritten at ``exclude``); ``exact`` scores given rows exactly.
-        """
-        scores[exclude] = -np.inf
+        """The exact top ``topn`` words by score with ``queries`` (see :meth:`_score_bounds`),
+        ``exclude`` left out; ``None`` when the exact pass should answer instead."""
+        index = self._index
+        if index is None or not 0 < topn < len(self.unit) - len(exclude):
+            return None
+        lower, upper = self._score_bounds(queries, index)
+        lower[exclude] = -np.inf
         upper[exclude] = -np.inf
-        first = max(_FIRST_CANDIDATES, 4 * topn)
-        for candidates in (first, 16 * first):
-            if candidates >= len(scores) - len(exclude):
-                return None  # as many candidates as words: the exact pass is no slower
-            rows = np.argpartition(-scores, candidates)[:candidates]
-            exact_scores = exact(rows).astype(np.float32)
-            order = np.lexsort((rows, -exact_scores))[:topn]  # best first, ties by row
-            outside = upper.copy()  # bounds of the words outside the candidates
-            outside[rows] = -np.inf
-            if exact_scores[order[-1]] > outside.max():
-                words = self.kv.index_to_key
-                best = zip(rows[order].tolist(), exact_scores[order].tolist(), strict=True)
-                return [(words[r], s) for r, s in best]
-        return None
+        # topn words score at least this, so no word whose upper bound is below it can be in
+        # the answer; every word of the answer is among the candidates.
+        reached = _kth_largest(lower, topn)
+        if not np.isfinite(reached):
+            return None
+        candidates = np.flatnonzero(upper >= reached)
+        if len(candidates) * _MOST_CANDIDATES > len(self.unit):
+            return None
+        rows, exact = self._exact_scores(queries, candidates)
+        exact[np.isin(rows, exclude)] = -np.inf
+        order = np.lexsort((rows, -exact))[:topn]  # best first, ties by row
+        words = self.kv.index_to_key
+        best = zip(rows[order].tolist(), exact[order].tolist(), strict=True)
+        return [(words[r], s) for r, s in best]
+
+    def _exact_scores(
+        self, queries: np.ndarray, candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows around ``candidates`` and their exact float32 scores, bit for bit those of
+        ``KeyedVectors``' pass over every row.
+
+        BLAS's matrix-vector product takes rows four at a time and the last ``n % 4`` by another
+        loop, whose sums round differently. So the candidates are widened to whole groups of
+        four, and a candidate among the last rows brings the same ending (a group and the
+        remainder) as the pass over every row.
+        """
+        n = len(self.unit)
+        whole = n - n % 4  # rows in whole groups of four
+        rows = (np.unique(candidates // 4)[:, None] * 4 + np.arange(4)).ravel()
+        blocks = [rows[rows < whole]]
+        if rows[-1] >= whole:
+            blocks = [blocks[0][blocks[0] < whole - 4], np.arange(max(whole - 4, 0), n)]
+        scores = [self._exact(queries, self.unit[block]) for block in blocks]
+        return np.concatenate(blocks), np.concatenate(scores).astype(np.float32)
+
+    @staticmethod
+    def _exact(queries: np.ndarray, unit: np.ndarray) -> np.ndarray:
+        """Scores of ``unit`` rows as KeyedVectors computes them: cosines with one query, or
+        3CosMul with three (a, c, b)."""
+        if len(queries) == 1:
+            return unit @ queries[0]
+        return _cosmul(unit @ queries[0], unit @ queries[1], unit @ queries[2])
 
     # ------------------------------------------------------------------ words
     def _unit_vectors(self, words: list[str]) -> list[np.ndarray]:
