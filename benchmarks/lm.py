@@ -39,6 +39,7 @@ from seqlab.tasks.lm import (
     optimizer_and_schedule,
 )
 from seqlab.text import Vocab
+from timing import timed_training_pass
 
 SHAPES = {"ptb": ("word", 10_000), "tinyshakespeare": ("char", 65)}
 
@@ -56,17 +57,8 @@ def train_steps(model: LanguageModel, batches: list) -> tuple[float, float, int]
     """Wall seconds, CPU seconds and tokens of one pass of training steps over ``batches``."""
     optimizer, _ = optimizer_and_schedule(model, model.config)
     step = TruncatedBPTT(model.config.level)
-    model.train()
-    wall, cpu = time.perf_counter(), time.process_time()
-    for batch in batches:
-        optimizer.zero_grad(set_to_none=True)
-        loss, _ = step(model, batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.clip)
-        optimizer.step()
-    loss.item()
-    tokens = sum(y.numel() for _, y in batches)
-    return time.perf_counter() - wall, time.process_time() - cpu, tokens
+    wall, cpu = timed_training_pass(model, optimizer, step, model.config.clip, batches)
+    return wall, cpu, sum(y.numel() for _, y in batches)
 
 
 def sample_tokens(model: LanguageModel, vocab: Vocab, n: int) -> tuple[float, float]:

@@ -28,6 +28,7 @@ import torch
 from seqlab.tasks.translate import Seq2Seq, TranslateConfig, TranslationStep
 from seqlab.tasks.translate_data import Codec, PairDataset, collate, load_split
 from seqlab.tasks.translate_run import Translator, score
+from timing import timed_training_pass
 
 
 def pair(config: TranslateConfig, src_vocab: int, tgt_vocab: int) -> dict[str, Seq2Seq]:
@@ -43,16 +44,7 @@ def train_steps(model: Seq2Seq, batches: list) -> tuple[float, float]:
     """Wall and CPU seconds of one pass of training steps over ``batches``."""
     optimizer = torch.optim.Adam(model.parameters(), lr=model.config.lr)
     step = TranslationStep(model.config.label_smoothing)
-    model.train()
-    wall, cpu = time.perf_counter(), time.process_time()
-    for batch in batches:
-        optimizer.zero_grad(set_to_none=True)
-        loss, _ = step(model, batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.clip)
-        optimizer.step()
-    loss.item()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return timed_training_pass(model, optimizer, step, model.config.clip, batches)
 
 
 def training_speed(config, source, target, batches: int, rounds: int) -> dict:
