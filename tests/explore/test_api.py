@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +24,25 @@ def test_page_and_its_scripts_are_served_from_installed_files(client):
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert '<meta charset="utf-8">' in page.text
-    assert 'src="/static/plotly.min.js"' in page.text
     assert "http" not in page.text.split("<body>")[1]  # no CDN: nothing is loaded from outside
-    plotly_js = client.get("/static/plotly.min.js")
+    plotly_url = re.search(r'src="(/static/plotly-[0-9.]+\.min\.js)"', page.text).group(1)
+    plotly_js = client.get(plotly_url)
     assert plotly_js.status_code == 200
     assert len(plotly_js.content) > 1_000_000 and b"plotly" in plotly_js.content[:2000]
     assert "Plotly.react" in client.get("/static/explore.js").text
     assert "Noto Sans CJK KR" in client.get("/static/explore.css").text
     assert client.get("/static/../app.py").status_code == 404
+
+
+def test_plotly_is_sent_compressed_and_kept_by_the_browser(client):
+    plotly_url = re.search(r'src="(/static/plotly-[^"]+)"', client.get("/").text).group(1)
+    gzipped = client.get(plotly_url, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert int(gzipped.headers["content-length"]) < len(gzipped.content) / 2
+    assert "immutable" in gzipped.headers["cache-control"]  # the name changes with the version
+    plain = client.get(plotly_url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == gzipped.content  # the same script, decompressed by the client
 
 
 def test_info(client):
