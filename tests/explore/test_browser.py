@@ -67,10 +67,13 @@ def test_page_loads_and_the_scatter_renders(page):
     assert page.title() == "seqlab explore"
     assert "small.bin: 313 words × 24 dims" in page.inner_text("#info")
     assert page.locator("#plot.js-plotly-plot").count() == 1
-    assert plotted(page, 0, "type") == "scatter"  # SVG for up to 10,000 points
+    assert plotted(page, 0, "type") == "scattergl"  # WebGL: highlighting redraws it quickly
     assert len(plotted(page, 0, "x")) == 200
     assert plotted(page, 0, "text")[:3] == ["king", "monarch", "queen"]
-    assert page.locator("#plot .scatterlayer .point").count() >= 200  # drawn, not only set
+    # drawn, not only set: plotly took all the points and drew its WebGL scene
+    assert page.evaluate("document.getElementById('plot')._fullData[0]._length") == 200
+    scene = "document.getElementById('plot')._fullLayout._plots.xy._scene"
+    assert page.evaluate(f"{scene}.count > 0 && !{scene}.dirty")
     assert page.inner_text("#error") == "" and page.locator("#error").is_hidden()
 
 

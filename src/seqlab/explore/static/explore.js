@@ -5,9 +5,16 @@
 const FONT = getComputedStyle(document.documentElement).getPropertyValue("--font");
 const $ = (id) => document.getElementById(id);
 const LABELLED = 300; // the "labels" box names this many of the most frequent words
-// Up to this many points the map is SVG: drawn sooner (no WebGL context and shaders to set up,
-// 0.3 s against 0.55 s for 5,000 points in headless Chromium); WebGL pans and zooms more.
-const SVG_POINTS = 10000;
+// The words are drawn by WebGL where the browser has it: every redraw of an SVG map (each
+// search highlights its words) restyles and moves all its points, 0.3-0.8 s for 5,000 points in
+// headless Chromium on a busy machine against 20-120 ms with WebGL. SVG is the fallback.
+const WEBGL = (() => {
+  try {
+    return Boolean(document.createElement("canvas").getContext("webgl"));
+  } catch (e) {
+    return false;
+  }
+})();
 const plot = $("plot");
 const state = {
   info: null,
@@ -102,7 +109,7 @@ function draw() {
   const map = state.map;
   const three = !state.axes && map.dims === 3;
   const src = state.axes || map;
-  const type = three ? "scatter3d" : src.x.length > SVG_POINTS ? "scattergl" : "scatter";
+  const type = three ? "scatter3d" : WEBGL ? "scattergl" : "scatter";
   const all = {
     type, mode: "markers", x: src.x, y: src.y, text: map.words, hoverinfo: "text",
     marker: { size: three ? 2.5 : 5, color: "#5b7fb5", opacity: 0.55 }, name: "words",
