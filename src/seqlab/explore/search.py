@@ -7,7 +7,7 @@ rows padded with zeros to a multiple of 64 bytes so that the compiled loop has n
 and answers in two steps:
 
 1. one pass over the int8 rows (exact integer dot products in compiled loops, one thread per
-   core, each on its own rows, a few thousand rows at a time so that 3CosMul's three dot
+   core taking slices of the rows in turn, 512 rows at a time so that 3CosMul's three dot
    products per row read the row from cache) gives every word a lower and an upper bound on its
    exact score. The ``topn``-th largest lower bound ``T`` is a score that ``topn`` words reach
    for sure, so any word whose upper bound is below ``T`` cannot be in the answer;
@@ -216,10 +216,12 @@ class FastSearch:
         self._width = -(-self.unit.shape[1] // _ALIGN) * _ALIGN
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._built = threading.Event()
-        # Each thread runs the compiled loops (which release the GIL) on its own rows.
+        # The threads run the compiled loops (which release the GIL) on slices of the rows, four
+        # slices per thread taken in turn: when another process holds a core, the threads that
+        # run take over the slices of the one that waits.
         threads = max(1, min(threads or os.cpu_count() or 1, 4, len(kv)))
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="seqlab-search")
-        bounds = np.linspace(0, len(kv), threads + 1).astype(int)
+        bounds = np.linspace(0, len(kv), min(4 * threads, len(kv)) + 1).astype(int)
         self._slices = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
         if background:  # the server answers at once, by the exact pass until the index is built
             threading.Thread(target=self._build, name="seqlab-search-index", daemon=True).start()
