@@ -11,10 +11,11 @@ and answers in two steps:
    products per row read the row from cache) gives every word a lower and an upper bound on its
    exact score. The ``topn``-th largest lower bound ``T`` is a score that ``topn`` words reach
    for sure, so any word whose upper bound is below ``T`` cannot be in the answer;
-2. only the words whose upper bound reaches ``T`` (a few dozen to a few hundred) are scored
-   again exactly from the float32 unit vectors and ranked. When too many words reach ``T``
-   (near-ties, such as many identical vectors), the query is answered by
-   :class:`~seqlab.embeddings.KeyedVectors` itself, by its exact pass over every float32 row.
+2. only the words whose upper bound reaches ``T`` (for 200,000 random 300-d vectors, a median
+   of 150 for a nearest-word query and 750 for 3CosMul) are scored again exactly from the
+   float32 unit vectors and ranked. When too many words reach ``T`` (near-ties, such as many
+   identical vectors), the query is answered by :class:`~seqlab.embeddings.KeyedVectors`
+   itself, by its exact pass over every float32 row.
 
 So the answers are always those of ``KeyedVectors`` (which are gensim's), only sooner.
 
