@@ -43,6 +43,7 @@ def test_plotly_is_sent_compressed_and_kept_by_the_browser(client):
     plain = client.get(plotly_url, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert plain.content == gzipped.content  # the same script, decompressed by the client
+    assert plain.content.startswith(b"//# allFunctionsCalledOnLoad\n")  # compiled off-thread
 
 
 def test_info(client):

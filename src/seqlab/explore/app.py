@@ -342,7 +342,7 @@ def _error(status: int, detail: str, **extra) -> JSONResponse:
 
 class PlotlyBundle:
     """plotly.js as shipped inside the ``plotly`` Python package (so the page works offline),
-    held in memory, and gzip-compressed once on first use."""
+    held in memory with a compile hint in front, and gzip-compressed once on first use."""
 
     def __init__(self):
         path = Path(str(importlib.resources.files("plotly") / "package_data" / "plotly.min.js"))
@@ -351,7 +351,11 @@ class PlotlyBundle:
                 f"{path}: plotly.min.js is missing from the installed plotly package; "
                 "reinstall it (pip install --force-reinstall plotly)"
             )
-        self.raw = path.read_bytes()
+        # V8's explicit compile hint: Chromium compiles every function of the file on a
+        # background thread while it arrives, instead of each one on the page's thread when
+        # plotly.js first calls it (most are called while it loads). On a first visit this took
+        # 0.4-0.5 s of CPU off the page's thread.
+        self.raw = b"//# allFunctionsCalledOnLoad\n" + path.read_bytes()
         self.url = f"/static/plotly-{importlib.metadata.version('plotly')}.min.js"
         self._lock = threading.Lock()
         self._gzipped: bytes | None = None
