@@ -58,6 +58,8 @@ def training_speed(config, source, target, batches: int, rounds: int) -> dict:
     tokens = sum(int((b[2][:, 1:] != 0).sum()) for b in chunks)
     models = pair(config, len(source), len(target))
     times = {name: {"wall": [], "cpu": []} for name in models}
+    for model in models.values():  # numba compiles its kernels on first use: not timed
+        train_steps(model, chunks[:2])
     for r in range(rounds):
         order = list(models) if r % 2 == 0 else list(reversed(models))
         for name in order:
