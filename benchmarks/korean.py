@@ -25,6 +25,9 @@ Usage::
     python benchmarks/korean.py --out-dir /tmp/ko --json ko.json
     python benchmarks/korean.py --algos fasttext --extra="--epochs 3" --out-dir /tmp/ko
     python benchmarks/korean.py --only-tokenizer           # stage 1 alone (about a minute)
+    python benchmarks/korean.py --vectors ko.bin --dev-only  # stage 4 of trained vectors, dev only
+
+``--dev-only`` leaves kor2vec unread: that is how recipes are compared.
 """
 
 from __future__ import annotations
@@ -147,8 +150,9 @@ def train_stage(algo: str, out: Path, extra: list[str]) -> dict:
     }
 
 
-def quality(path: Path) -> dict:
-    """The slide's analogies and nearest words, and kor2vec's sets."""
+def quality(path: Path, test_sets: bool = True) -> dict:
+    """The slide's analogies and nearest words, the development set, and (``test_sets``)
+    kor2vec's sets."""
     from seqlab.cli.embed import _load
     from seqlab.embeddings.korean import (
         KOREAN_DEFAULT_SETS,
@@ -179,8 +183,10 @@ def quality(path: Path) -> dict:
         dev = evaluate_korean_set(kv, str(write_dev_set(Path(tmp) / "dev.txt")), "analogies")
     print(f"development set: {dev}\n")
     report["dev"] = {"accuracy": dev.accuracy, "answered": dev.answered,
-                     "questions": dev.questions}  # fmt: skip
-    for name in KOREAN_DEFAULT_SETS:
+                     "questions": dev.questions,
+                     "sections": {s.name: [s.correct, s.answered]
+                                  for s in dev.sections}}  # fmt: skip
+    for name in KOREAN_DEFAULT_SETS if test_sets else ():
         kind = "pairs" if name.endswith("ws353") else "analogies"
         restrict = 30000 if kind == "analogies" else 300000
         result = evaluate_korean_set(kv, name, kind, restrict)
@@ -210,10 +216,30 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out-dir", type=Path, default=Path("korean-vectors"))
     parser.add_argument("--only-tokenizer", action="store_true")
+    parser.add_argument(
+        "--vectors", type=Path, nargs="+", help="score these vectors (stage 4 alone)"
+    )
+    parser.add_argument(
+        "--dev-only", action="store_true", help="stage 4 without kor2vec: to compare recipes"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    report: dict = {"settings": vars(args) | {"out_dir": str(args.out_dir), "json": None}}
+    report: dict = {
+        "settings": vars(args)
+        | {
+            "out_dir": str(args.out_dir),
+            "json": None,
+            "vectors": list(map(str, args.vectors or [])),
+        }
+    }
+    if args.vectors:
+        report["vectors"] = {}
+        for path in args.vectors:
+            print(f"== {path}", flush=True)
+            report["vectors"][str(path)] = quality(path, test_sets=not args.dev_only)
+        _write_json(report, args.json)
+        return
     lines = sample_lines(args.sample_chars)
     tok = tokenizer_throughput(lines, args.workers, args.repeats)
     report["tokenizer"] = tok
@@ -243,17 +269,21 @@ def main() -> None:
             suffix = ".safetensors" if algo == "fasttext" else ".bin"
             out = args.out_dir / f"ko-{algo}{suffix}"
             stage = train_stage(algo, out, shlex.split(args.extra))
-            stage["quality"] = quality(out)
+            stage["quality"] = quality(out, test_sets=not args.dev_only)
             report["models"][algo] = stage
         print("\nstage                      seconds")
         print(f"tokenizer sample           {tok['characters'] / tok['seqlab_chars_per_s']:8.1f}")
         print(f"corpus (this run)          {corpus['seconds']:8.1f}")
         for algo, stage in report["models"].items():
             print(f"train {algo:<20} {stage['wall_seconds']:8.1f}")
-    if args.json:
+    _write_json(report, args.json)
+
+
+def _write_json(report: dict, path: Path | None) -> None:
+    if path:
         from seqlab.io import atomic_write
 
-        with atomic_write(args.json, "w", encoding="utf-8") as f:
+        with atomic_write(path, "w", encoding="utf-8") as f:
             json.dump(report, f, ensure_ascii=False, indent=1)
 
 
