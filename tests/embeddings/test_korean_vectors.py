@@ -143,3 +143,25 @@ def test_cli_eval_names_eojeols_when_nothing_is_answered(korean_vectors, tmp_pat
     syntactic.write_text(SYNTACTIC, encoding="utf-8")
     result = run("eval", korean_vectors, "--lang", "ko", "--analogies", syntactic)
     assert result.exit_code == 1 and "jamo subwords" in result.output
+
+
+def test_the_korean_recipe_fills_what_is_not_typed(tmp_path, monkeypatch):
+    from seqlab.cli.embed_korean import KOREAN_FASTTEXT, KOREAN_RECIPE
+
+    monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "ko.txt"
+    corpus.write_text("한국의 수도는 서울이다.\n일본의 수도는 도쿄이다.\n" * 20, encoding="utf-8")
+    common = ["train", corpus, "--lang", "ko", "--min-count", 1, "--epochs", 1, "--workers", 1]
+    common += ["--no-progress"]
+    result = run(*common, "--out", tmp_path / "sg.bin")
+    assert result.exit_code == 0, result.output
+    assert f"x {KOREAN_RECIPE['vector_size']} dims" in result.output
+    assert "content tokens" in result.output
+    result = run(*common, "--dim", 8, "--out", tmp_path / "typed.bin")
+    assert "x 8 dims" in result.output  # typed options win
+    result = run(
+        *common, "--algo", "fasttext", "--bucket", 100, "--out", tmp_path / "ft.safetensors"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"x {KOREAN_FASTTEXT['vector_size']} dims" in result.output
+    assert "form tokens" in result.output
