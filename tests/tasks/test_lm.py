@@ -269,9 +269,10 @@ def test_unseen_prompt_characters_are_named_and_left_out(trained):
     lm, _, _ = trained
     ids, unknown = lm.encode_prompt("tö bé")
     assert unknown == ["ö", "é"]
-    assert lm.vocab.decode(ids) == list("t b")
-    ids, unknown = lm.encode_prompt("ÆØÅ")  # nothing left: start from a line end
+    assert lm.vocab.decode(ids) == list("\nt b")  # read from a line end
+    ids, unknown = lm.encode_prompt("ÆØÅ")  # nothing left: the line end alone
     assert lm.vocab.decode(ids) == ["\n"]
+    assert lm.vocab.decode(lm.encode_prompt("\nto")[0]) == list("\nto")  # not doubled
 
 
 def test_model_directory_round_trip(trained):

@@ -369,10 +369,14 @@ class TrainedLM:
     # --- generation ---
 
     def encode_prompt(self, prompt: str) -> tuple[list[int], list[str]]:
-        """Prompt ids and the tokens the model never saw.
+        """Prompt ids, read from a line end, and the tokens the model never saw.
 
-        Characters the vocabulary lacks are left out; words it lacks become ``<unk>``. An empty
-        prompt starts from a line end (``<eos>`` for words, ``\\n`` for characters if known).
+        Characters the vocabulary lacks are left out; words it lacks become ``<unk>``. The ids
+        start with a line end (``<eos>`` for words, ``\\n`` for characters, when the vocabulary
+        has it): generation starts from a zero state, which in training only ever preceded the
+        start of a stream, so a prompt such as ``ROMEO:`` read from nothing is text the model
+        never saw (a character model then writes ``ZZZ…``), while after a line end it is the
+        start of a speech. An empty prompt is the line end alone.
         """
         if self.config.level == "char":
             tokens = list(prompt)
@@ -382,9 +386,11 @@ class TrainedLM:
             tokens = prompt.split()
             unknown = [t for t in tokens if t not in self.vocab]
             ids = self.vocab.encode(tokens).tolist() if tokens else []
+        line_end = self.vocab.stoi.get(EOS if self.config.level == "word" else "\n")
+        if line_end is not None and ids[:1] != [line_end]:
+            ids = [line_end, *ids]
         if not ids:
-            start = EOS if self.config.level == "word" else "\n"
-            ids = [self.vocab.stoi.get(start, int(np.argmax(self.vocab.counts)))]
+            ids = [int(np.argmax(self.vocab.counts))]
         return ids, unknown
 
     @torch.no_grad()
