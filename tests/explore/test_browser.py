@@ -63,17 +63,20 @@ def plotted(page, trace: int, key: str):
     return page.evaluate(f"document.getElementById('plot').data[{trace}].{key}")
 
 
+def highlighted(page) -> list[str]:
+    return page.evaluate("window.highlighted()")
+
+
 def test_page_loads_and_the_scatter_renders(page):
     assert page.title() == "seqlab explore"
     assert "small.bin: 313 words × 24 dims" in page.inner_text("#info")
     assert page.locator("#plot.js-plotly-plot").count() == 1
-    assert plotted(page, 0, "type") == "scattergl"  # WebGL: highlighting redraws it quickly
+    # headless Chromium renders WebGL in software (SwiftShader): the page draws SVG instead
+    assert plotted(page, 0, "type") == "scatter"
     assert len(plotted(page, 0, "x")) == 200
     assert plotted(page, 0, "text")[:3] == ["king", "monarch", "queen"]
-    # drawn, not only set: plotly took all the points and drew its WebGL scene
-    assert page.evaluate("document.getElementById('plot')._fullData[0]._length") == 200
-    scene = "document.getElementById('plot')._fullLayout._plots.xy._scene"
-    assert page.evaluate(f"{scene}.count > 0 && !{scene}.dirty")
+    # drawn, not only set: every point is in the page
+    assert page.locator("#plot .scatterlayer .trace").first.locator(".point").count() == 200
     assert page.inner_text("#error") == "" and page.locator("#error").is_hidden()
 
 
@@ -87,8 +90,24 @@ def test_search_lists_and_highlights_the_nearest_words(page):
     assert rows[1].split()[-1] == "0.7071"
     # the third is a filler word from the whole vocabulary, beyond the 200 plotted ones
     assert rows[2].startswith("w") and "(not on the map)" in rows[2]
-    assert plotted(page, 2, "text") == ["king", "monarch", "queen"]
-    assert len(plotted(page, 1, "x")) == 2 * 3  # a line (two points and a gap) per neighbour
+    assert highlighted(page) == ["king", "monarch", "queen"]
+    # in the layout, not as traces: the 200 points are not redrawn for a search
+    shown = "document.getElementById('plot').layout.shapes.filter((s) => s.opacity)"
+    assert page.evaluate(f"{shown}.map((s) => s.type)") == ["line"] * 2 + ["circle"] * 3
+    # a fixed number of shapes: moving them redraws only them, adding one would redraw all
+    assert page.evaluate("document.getElementById('plot').layout.shapes.length") == 2 * 32
+    assert len(page.evaluate("document.getElementById('plot').data")) == 2
+
+
+def test_a_long_search_makes_room_for_its_highlights(page):
+    page.fill("#search-word", "king")
+    page.fill("#search-topn", "40")
+    page.click("#search-form button")
+    page.wait_for_function("document.querySelectorAll('#neighbors li').length === 40")
+    on_map = page.locator("#neighbors li:not(:has(.off))").count()
+    assert len(highlighted(page)) == 1 + on_map
+    assert page.evaluate("document.getElementById('plot').layout.shapes.length") >= 2 * 41
+    page.fill("#search-topn", "10")
 
 
 def test_korean_words(page):
@@ -119,7 +138,7 @@ def test_analogy_returns_the_expected_word(page, method):
     first = page.locator("#analogy-results li").first
     first.wait_for()
     assert first.inner_text().split()[0] == "queen"
-    assert plotted(page, 2, "text") == ["queen", "king", "man", "woman"]
+    assert highlighted(page) == ["queen", "king", "man", "woman"]
 
 
 def test_doesnt_match_similarity_and_word_axes(page):
@@ -161,11 +180,11 @@ def test_bad_queries_show_the_error_message(page):
 
 
 def test_labels_name_the_most_frequent_words(page):
-    assert plotted(page, 3, "visible") is False
+    assert plotted(page, 1, "visible") is False
     page.check("#labels")
-    page.wait_for_function("document.getElementById('plot').data[3].visible === true")
-    assert plotted(page, 3, "text")[:2] == ["king", "monarch"]
-    assert len(plotted(page, 3, "text")) == 200  # all of them: fewer than 300 are plotted
+    page.wait_for_function("document.getElementById('plot').data[1].visible === true")
+    assert plotted(page, 1, "text")[:2] == ["king", "monarch"]
+    assert len(plotted(page, 1, "text")) == 200  # all of them: fewer than 300 are plotted
     page.uncheck("#labels")
 
 
@@ -174,3 +193,39 @@ def test_switching_to_3d(page):
     page.wait_for_function("document.getElementById('plot').data[0].type === 'scatter3d'")
     assert len(plotted(page, 0, "z")) == 200
     assert "PCA 3-D" in page.inner_text("#status")
+    page.fill("#search-word", "king")
+    page.fill("#search-topn", "2")
+    page.click("#search-form button")
+    page.wait_for_function("window.highlighted().length === 3")  # 3-D: highlights are traces
+    assert highlighted(page) == ["king", "monarch", "queen"]
+    assert len(plotted(page, 2, "x")) == 2 * 3  # a line (two points and a gap) per neighbour
+
+
+def test_a_gpu_gets_the_webgl_map(browser, url):
+    """Where WebGL runs on a GPU the words are drawn by plotly's scattergl (smooth pan and zoom
+    of thousands of points). Headless Chromium has no GPU: the renderer's name is faked."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(
+        """(() => {
+          const real = WebGLRenderingContext.prototype.getParameter;
+          WebGLRenderingContext.prototype.getParameter = function (name) {
+            const info = this.getExtension("WEBGL_debug_renderer_info");
+            if (info && name === info.UNMASKED_RENDERER_WEBGL) return "ANGLE (NVIDIA GeForce)";
+            return real.call(this, name);
+          };
+        })()"""
+    )
+    try:
+        page.goto(url)
+        page.wait_for_selector("body[data-ready]", timeout=60_000)
+        assert plotted(page, 0, "type") == "scattergl"
+        # drawn, not only set: plotly took all the points and drew its WebGL scene
+        assert page.evaluate("document.getElementById('plot')._fullData[0]._length") == 200
+        scene = "document.getElementById('plot')._fullLayout._plots.xy._scene"
+        assert page.evaluate(f"{scene}.count > 0 && !{scene}.dirty")
+        page.fill("#search-word", "king")
+        page.click("#search-form button")
+        page.wait_for_function("window.highlighted().length > 0")
+        assert highlighted(page)[:3] == ["king", "monarch", "queen"]
+    finally:
+        page.close()

@@ -5,12 +5,19 @@
 const FONT = getComputedStyle(document.documentElement).getPropertyValue("--font");
 const $ = (id) => document.getElementById(id);
 const LABELLED = 300; // the "labels" box names this many of the most frequent words
-// The words are drawn by WebGL where the browser has it: every redraw of an SVG map (each
-// search highlights its words) restyles and moves all its points, 0.3-0.8 s for 5,000 points in
-// headless Chromium on a busy machine against 20-120 ms with WebGL. SVG is the fallback.
+// The words are drawn by WebGL where the browser renders it on a GPU, else as SVG. With a GPU,
+// WebGL pans and zooms 5,000 points smoothly. Without one (software WebGL, as in headless
+// Chromium), every frame of the WebGL canvas is read back to the CPU: a search answered 0.27 s
+// after the map was drawn against 0.12 s with SVG, whose points a search never redraws (the
+// highlights live in the layout, see highlightLayout).
 const WEBGL = (() => {
   try {
-    return Boolean(document.createElement("canvas").getContext("webgl"));
+    const gl = document.createElement("canvas").getContext("webgl");
+    if (!gl) return false;
+    const info = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : "";
+    gl.getExtension("WEBGL_lose_context")?.loseContext(); // a probe: give its context back
+    return !/SwiftShader|llvmpipe|softpipe|Software/i.test(renderer);
   } catch (e) {
     return false;
   }
@@ -22,6 +29,9 @@ const state = {
   index: new Map(), // plotted word -> position in map.words
   axes: null, // word axes in use: {x, y, x_label, y_label}
   marks: { words: [], lines: [], odd: null }, // what the last query highlighted
+  // Shapes and annotations kept in a 2-D map's layout for highlights (see highlightLayout):
+  // enough for a search of up to 31 neighbours; more makes room once, with one full redraw.
+  slots: 32,
 };
 
 class ApiError extends Error {
@@ -100,11 +110,90 @@ function fillList(list, rows, onClick) {
 }
 
 // ------------------------------------------------------------------------------ drawing
+const MARK = "#d6336c"; // the searched word, and the lines to its neighbours
+const NEAR = "#f08c00";
+const ODD = "#e8590c";
+
 function coords(i) {
   const src = state.axes || state.map;
   return [src.x[i], src.y[i], state.axes ? 0 : state.map.z ? state.map.z[i] : 0];
 }
 
+// What the last query highlighted, on the map: [{word, at: [x, y, z], color}] and [[from, to]].
+function marksOnMap() {
+  const words = state.marks.words.filter((w) => state.index.has(w));
+  const points = words.map((w, i) => ({
+    word: w,
+    at: coords(state.index.get(w)),
+    color: w === state.marks.odd ? ODD : i === 0 ? MARK : NEAR,
+  }));
+  const lines = state.marks.lines
+    .filter(([a, b]) => state.index.has(a) && state.index.has(b))
+    .map(([a, b]) => [coords(state.index.get(a)), coords(state.index.get(b))]);
+  return { points, lines };
+}
+
+// A 2-D map carries the highlights in its layout (shapes and annotations), so a search redraws
+// only them, never the 5,000 points. plotly redraws the whole plot when the number of shapes or
+// annotations changes (0.2-0.3 s on a first visit), and only them when they move (15-30 ms):
+// the layout always holds the same number of each, and the spare ones sit invisible (opacity
+// 0; toggling "visible" would count as a change of number) on the first point of the map.
+// A 3-D scene has no shapes, so there the highlights are two traces.
+function highlightLayout({ points, lines }) {
+  const slots = (state.slots = Math.max(state.slots, points.length, lines.length));
+  const spare = coords(0);
+  const shapes = [];
+  const annotations = [];
+  for (let i = 0; i < slots; i++) {
+    const [a, b] = lines[i] || [spare, spare];
+    shapes.push({
+      type: "line", xref: "x", yref: "y", x0: a[0], y0: a[1], x1: b[0], y1: b[1], layer: "above",
+      line: { color: MARK, width: 1.5 }, opacity: lines[i] ? 1 : 0,
+    });
+  }
+  for (let i = 0; i < slots; i++) {
+    const p = points[i] || { word: "", at: spare, color: MARK };
+    shapes.push({
+      type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel", layer: "above",
+      xanchor: p.at[0], yanchor: p.at[1], x0: -5, x1: 5, y0: -5, y1: 5,
+      fillcolor: p.color, line: { color: "#fff", width: 1 }, opacity: points[i] ? 1 : 0,
+    });
+    annotations.push({
+      x: p.at[0], y: p.at[1], text: p.word, showarrow: false, yshift: 13,
+      font: { size: 13, color: "#111", family: FONT }, opacity: points[i] ? 1 : 0,
+    });
+  }
+  return { shapes, annotations };
+}
+
+function highlightTraces({ points, lines }) {
+  const path = { x: [], y: [], z: [] };
+  for (const [a, b] of lines) for (const k of [0, 1, 2]) path["xyz"[k]].push(a[k], b[k], null);
+  return [
+    { type: "scatter3d", mode: "lines", ...path, line: { color: MARK, width: 1.5 }, hoverinfo: "skip", name: "links" },
+    {
+      type: "scatter3d", mode: "markers+text", x: points.map((p) => p.at[0]), y: points.map((p) => p.at[1]),
+      z: points.map((p) => p.at[2]), text: points.map((p) => p.word), textposition: "top center",
+      hoverinfo: "text", textfont: { size: 13, color: "#111", family: FONT },
+      marker: { size: 5, line: { width: 1, color: "#fff" }, color: points.map((p) => p.color) },
+      name: "highlighted",
+    },
+  ];
+}
+
+// The LABELLED most frequent words of a map or of word axes, sliced once: plotly compares data
+// arrays by identity, and a new array would make it recompute and redraw every trace.
+const heads = new WeakMap();
+function firstWords(src) {
+  if (!heads.has(src)) {
+    const n = Math.min(LABELLED, state.map.words.length);
+    const z = src.z ? src.z.slice(0, n) : undefined;
+    heads.set(src, { x: src.x.slice(0, n), y: src.y.slice(0, n), z, words: state.map.words.slice(0, n) });
+  }
+  return heads.get(src);
+}
+
+// Traces: 0 the words, 1 the labels of the most frequent ones (3-D: 2 links, 3 highlighted).
 function draw() {
   const map = state.map;
   const three = !state.axes && map.dims === 3;
@@ -116,37 +205,14 @@ function draw() {
   };
   if (three) all.z = map.z;
   // Labels for the most frequent words only: thousands of labels would hide each other.
-  const n = Math.min(LABELLED, map.words.length);
+  const head = firstWords(src);
   const labels = {
-    type: three ? "scatter3d" : "scatter", mode: "text", x: src.x.slice(0, n), y: src.y.slice(0, n),
-    text: map.words.slice(0, n), textfont: { size: 10, color: "#445", family: FONT },
+    type: three ? "scatter3d" : "scatter", mode: "text", x: head.x, y: head.y,
+    text: head.words, textfont: { size: 10, color: "#445", family: FONT },
     hoverinfo: "skip", visible: $("labels").checked, name: "labels",
   };
-  if (three) labels.z = map.z.slice(0, n);
-  const marked = state.marks.words.filter((w) => state.index.has(w));
-  const at = marked.map((w) => coords(state.index.get(w)));
-  const lines = { x: [], y: [], z: [] };
-  for (const [from, to] of state.marks.lines) {
-    if (!state.index.has(from) || !state.index.has(to)) continue;
-    const a = coords(state.index.get(from));
-    const b = coords(state.index.get(to));
-    lines.x.push(a[0], b[0], null); lines.y.push(a[1], b[1], null); lines.z.push(a[2], b[2], null);
-  }
-  const lineTrace = {
-    type: three ? "scatter3d" : "scatter", mode: "lines", x: lines.x, y: lines.y,
-    line: { color: "#d6336c", width: 1.5 }, hoverinfo: "skip", name: "links",
-  };
-  const markTrace = {
-    type: three ? "scatter3d" : "scatter", mode: "markers+text", x: at.map((p) => p[0]),
-    y: at.map((p) => p[1]), text: marked, textposition: "top center", hoverinfo: "text",
-    textfont: { size: 13, color: "#111", family: FONT },
-    marker: {
-      size: three ? 5 : 10, line: { width: 1, color: "#fff" },
-      color: marked.map((w, i) => (w === state.marks.odd ? "#e8590c" : i === 0 ? "#d6336c" : "#f08c00")),
-    },
-    name: "highlighted",
-  };
-  if (three) { lineTrace.z = lines.z; markTrace.z = at.map((p) => p[2]); }
+  if (three) labels.z = head.z;
+  const marks = marksOnMap();
   const title = state.axes
     ? "word axes"
     : `${{ pca: "PCA", tsne: "t-SNE", umap: "UMAP" }[map.method]} of the ${map.words.length.toLocaleString()} most frequent words`;
@@ -155,12 +221,18 @@ function draw() {
     title: { text: title, font: { size: 14 } }, showlegend: false, hovermode: "closest",
     font: { family: FONT }, margin: { l: 50, r: 20, t: 40, b: 40 }, uirevision: title,
     xaxis: axis(state.axes && state.axes.x_label), yaxis: axis(state.axes && state.axes.y_label),
+    ...(three ? {} : highlightLayout(marks)),
   };
   if (three) layout.scene = { xaxis: { title: "" }, yaxis: { title: "" }, zaxis: { title: "" } };
-  return Plotly.react(plot, [all, lineTrace, markTrace, labels], layout, {
-    responsive: true, displaylogo: false,
-  });
+  const traces = three ? [all, labels, ...highlightTraces(marks)] : [all, labels];
+  return Plotly.react(plot, traces, layout, { responsive: true, displaylogo: false });
 }
+
+// The words highlighted on the map (read by the browser tests).
+window.highlighted = () => {
+  if (plot.data && plot.data.length > 2) return plot.data[3].text;
+  return (plot.layout.annotations || []).filter((a) => a.opacity).map((a) => a.text);
+};
 
 function mark(words, lines = [], odd = null) {
   state.marks = { words, lines, odd };
