@@ -63,6 +63,14 @@ def plotted(page, trace: int, key: str):
     return page.evaluate(f"document.getElementById('plot').data[{trace}].{key}")
 
 
+def search_for(page, word: str, topn: int | None = None) -> None:
+    """Search through the page's form, as a person would."""
+    page.fill("#search-word", word)
+    if topn is not None:
+        page.fill("#search-topn", str(topn))
+    page.click("#search-form button")
+
+
 def highlighted(page) -> list[str]:
     return page.evaluate("window.highlighted()")
 
@@ -81,9 +89,7 @@ def test_page_loads_and_the_scatter_renders(page):
 
 
 def test_search_lists_and_highlights_the_nearest_words(page):
-    page.fill("#search-word", "king")
-    page.fill("#search-topn", "3")
-    page.click("#search-form button")
+    search_for(page, "king", topn=3)
     page.wait_for_selector("#neighbors li")
     rows = page.locator("#neighbors li").all_inner_texts()
     assert [r.split()[0] for r in rows[:2]] == ["monarch", "queen"]
@@ -100,9 +106,7 @@ def test_search_lists_and_highlights_the_nearest_words(page):
 
 
 def test_a_long_search_makes_room_for_its_highlights(page):
-    page.fill("#search-word", "king")
-    page.fill("#search-topn", "150")
-    page.click("#search-form button")
+    search_for(page, "king", topn=150)
     page.wait_for_function("document.querySelectorAll('#neighbors li').length === 150")
     on_map = page.locator("#neighbors li:not(:has(.off))").count()
     assert on_map > 32  # more than the shapes the page starts with
@@ -194,9 +198,7 @@ def test_switching_to_3d(page):
     page.wait_for_function("document.getElementById('plot').data[0].type === 'scatter3d'")
     assert len(plotted(page, 0, "z")) == 200
     assert "PCA 3-D" in page.inner_text("#status")
-    page.fill("#search-word", "king")
-    page.fill("#search-topn", "2")
-    page.click("#search-form button")
+    search_for(page, "king", topn=2)
     page.wait_for_function("window.highlighted().length === 3")  # 3-D: highlights are traces
     assert highlighted(page) == ["king", "monarch", "queen"]
     assert len(plotted(page, 2, "x")) == 2 * 3  # a line (two points and a gap) per neighbour
@@ -224,8 +226,7 @@ def test_a_gpu_gets_the_webgl_map(browser, url):
         assert page.evaluate("document.getElementById('plot')._fullData[0]._length") == 200
         scene = "document.getElementById('plot')._fullLayout._plots.xy._scene"
         assert page.evaluate(f"{scene}.count > 0 && !{scene}.dirty")
-        page.fill("#search-word", "king")
-        page.click("#search-form button")
+        search_for(page, "king")
         page.wait_for_function("window.highlighted().length > 0")
         assert highlighted(page)[:3] == ["king", "monarch", "queen"]
     finally:
