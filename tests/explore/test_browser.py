@@ -133,6 +133,27 @@ def test_clicking_a_result_searches_it(page):
     page.wait_for_selector("#neighbors li[data-word='king']")
 
 
+def test_clicking_a_point_searches_its_word(page):
+    search_for(page, "한국", topn=2)  # the map's first word (king) is not highlighted...
+    page.wait_for_selector("#neighbors li[data-word='서울']")
+    # ...but the spare, transparent highlights sit on it: they must not take the click
+    x, y = page.evaluate(
+        """() => {
+          const plot = document.getElementById("plot");
+          const { xaxis, yaxis } = plot._fullLayout;
+          const box = plot.getBoundingClientRect();
+          return [box.left + xaxis._offset + xaxis.l2p(plot.data[0].x[0]),
+                  box.top + yaxis._offset + yaxis.l2p(plot.data[0].y[0])];
+        }"""
+    )
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_function("document.getElementById('search-word').value !== '한국'")
+    # king and its synonym monarch have the same vector, so the same place on the map
+    assert page.input_value("#search-word") in ("king", "monarch")
+    page.wait_for_selector("#neighbors li[data-word='queen']")
+
+
 @pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
 def test_analogy_returns_the_expected_word(page, method):
     page.fill("#analogy-a", "king")
