@@ -135,10 +135,10 @@ function marksOnMap() {
 
 // A 2-D map carries the highlights in its layout (shapes and annotations), so a search redraws
 // only them, never the 5,000 points. plotly redraws the whole plot when the number of shapes or
-// annotations changes (0.2-0.3 s on a first visit), and only them when they move (15-30 ms):
-// the layout always holds the same number of each, and the spare ones sit invisible (opacity
-// 0; toggling "visible" would count as a change of number) on the first point of the map.
-// A 3-D scene has no shapes, so there the highlights are two traces.
+// annotations changes (0.2-0.3 s on a first visit in headless Chromium), and only them when
+// they move (20-90 ms): the layout always holds the same number of each, the spare ones
+// transparent (opacity 0) on the first point of the map. A 3-D scene has no shapes, so there
+// the highlights are two traces.
 function highlightLayout({ points, lines }) {
   const slots = (state.slots = Math.max(state.slots, points.length, lines.length));
   const spare = coords(0);
