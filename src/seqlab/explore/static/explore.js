@@ -170,10 +170,14 @@ function highlightTraces({ points, lines }) {
   const path = { x: [], y: [], z: [] };
   for (const [a, b] of lines) for (const k of [0, 1, 2]) path["xyz"[k]].push(a[k], b[k], null);
   return [
-    { type: "scatter3d", mode: "lines", ...path, line: { color: MARK, width: 1.5 }, hoverinfo: "skip", name: "links" },
     {
-      type: "scatter3d", mode: "markers+text", x: points.map((p) => p.at[0]), y: points.map((p) => p.at[1]),
-      z: points.map((p) => p.at[2]), text: points.map((p) => p.word), textposition: "top center",
+      type: "scatter3d", mode: "lines", ...path, line: { color: MARK, width: 1.5 },
+      hoverinfo: "skip", name: "links",
+    },
+    {
+      type: "scatter3d", mode: "markers+text", x: points.map((p) => p.at[0]),
+      y: points.map((p) => p.at[1]), z: points.map((p) => p.at[2]),
+      text: points.map((p) => p.word), textposition: "top center",
       hoverinfo: "text", textfont: { size: 13, color: "#111", family: FONT },
       marker: { size: 5, line: { width: 1, color: "#fff" }, color: points.map((p) => p.color) },
       name: "highlighted",
@@ -188,7 +192,8 @@ function firstWords(src) {
   if (!heads.has(src)) {
     const n = Math.min(LABELLED, state.map.words.length);
     const z = src.z ? src.z.slice(0, n) : undefined;
-    heads.set(src, { x: src.x.slice(0, n), y: src.y.slice(0, n), z, words: state.map.words.slice(0, n) });
+    const words = state.map.words.slice(0, n);
+    heads.set(src, { x: src.x.slice(0, n), y: src.y.slice(0, n), z, words });
   }
   return heads.get(src);
 }
