@@ -165,3 +165,37 @@ def test_the_korean_recipe_fills_what_is_not_typed(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"x {KOREAN_FASTTEXT['vector_size']} dims" in result.output
     assert "form tokens" in result.output
+
+
+def test_the_korean_recipe_trains_on_one_thread_and_analyses_on_all(tmp_path, monkeypatch):
+    """Skip-gram on Korean trains on one thread (two gave worse vectors); the morpheme analysis
+    keeps --workers (default 2); fastText keeps the two threads it was measured with."""
+    import seqlab.cli.embed_train as embed_train
+
+    seen = {}
+    analyse, build = embed_train.korean_corpus_file, embed_train._build_model
+
+    def korean_corpus_file(corpus, token, workers, progress):
+        seen["analysis"] = workers
+        return analyse(corpus, token, workers, progress)
+
+    def _build_model(**settings):
+        seen["training"] = settings["workers"]
+        return build(**settings)
+
+    monkeypatch.setattr(embed_train, "korean_corpus_file", korean_corpus_file)
+    monkeypatch.setattr(embed_train, "_build_model", _build_model)
+    monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "ko.txt"
+    corpus.write_text("한국의 수도는 서울이다.\n일본의 수도는 도쿄이다.\n" * 20, encoding="utf-8")
+    common = ["train", corpus, "--lang", "ko", "--min-count", 1, "--epochs", 1, "--dim", 8]
+    common += ["--no-progress"]
+    assert run(*common, "--out", tmp_path / "sg.bin").exit_code == 0
+    assert seen == {"analysis": 2, "training": 1}
+    assert run(*common, "--workers", 2, "--out", tmp_path / "typed.bin").exit_code == 0
+    assert seen == {"analysis": 2, "training": 2}  # a typed --workers wins
+    result = run(
+        *common, "--algo", "fasttext", "--bucket", 100, "--out", tmp_path / "ft.safetensors"
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == {"analysis": 2, "training": 2}

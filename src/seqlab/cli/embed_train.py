@@ -237,7 +237,8 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
     writable(checkpoint)
     if lang == "ko":
         settings["token"] = token
-        apply_korean_recipe(settings)
+        corpus_workers = settings["workers"]  # the morpheme analysis runs in parallel whatever
+        apply_korean_recipe(settings)  # number of threads the recipe then trains with
         token = settings.pop("token")
         if settings["algo"] == "fasttext" and not _keeps_ngrams(out, fmt):
             click.echo(
@@ -245,7 +246,7 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
                 "vectors from their n-grams only in a .safetensors file (--format seqlab)",
                 err=True,
             )
-        corpus = korean_corpus_file(corpus, token, settings["workers"], progress)
+        corpus = korean_corpus_file(corpus, token, corpus_workers, progress)
     elif not Path(corpus).is_file():
         raise click.BadParameter(
             f"{corpus}: no such file (a dataset name is accepted with --lang ko)",
