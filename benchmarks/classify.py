@@ -9,7 +9,9 @@ train`` uses), in one run:
   ``torch.nn.LSTM``/``GRU``/``RNN`` with packed sequences (``backend="torch"``). The two are
   trained interleaved, one epoch of each in turn (the first of the pair alternating), so that
   load on the machine hits both alike. ``ratio`` = seqlab's examples/s ÷ torch.nn's, end to end
-  (training steps + validation);
+  (training steps + validation). Where the defaults train an ensemble (``ensemble`` > 1), both
+  backends train every member this way (seeds ``seed``, ``seed + 1``, …) and average their
+  members' probabilities, as ``seqlab classify train`` does;
 - **fastText** supervised (the ``fasttext`` wheel, one thread) on the same tokens, lines
   shuffled: default settings and ``wordNgrams=2``, the better on validation is scored on test
   (a setting whose training diverges to NaN is reported and skipped).
@@ -40,6 +42,7 @@ import torch
 from seqlab.io import atomic_write
 from seqlab.tasks import classify_data
 from seqlab.tasks.classify import DATASET_DEFAULTS, ClassifierConfig, evaluate, train
+from seqlab.tasks.classify_ensemble import combine, member_dir
 
 
 def fasttext_run(data, tokenizer, workdir: Path, seed: int) -> dict:
@@ -88,27 +91,32 @@ def fasttext_run(data, tokenizer, workdir: Path, seed: int) -> dict:
 
 def recurrent_pair(data, config: ClassifierConfig, workdir: Path) -> dict:
     """seqlab and torch.nn models trained interleaved, epoch by epoch; test scored at the end."""
-    runs = {}
-    for epoch in range(1, config.epochs + 1):
-        order = ("seqlab", "torch") if epoch % 2 else ("torch", "seqlab")
-        for backend in order:
-            cfg = dataclasses.replace(config, epochs=epoch, backend=backend)
-            started = time.perf_counter()
-            clf, summary = train(data, cfg, workdir / backend, quiet=True)
-            runs.setdefault(backend, {"wall_s": 0.0})["wall_s"] += time.perf_counter() - started
-            runs[backend].update(clf=clf, summary=summary)
+    members = {"seqlab": [], "torch": []}
+    for i in range(config.ensemble):
+        member = dataclasses.replace(config, ensemble=1, seed=config.seed + i)
+        for epoch in range(1, config.epochs + 1):
+            order = ("seqlab", "torch") if (epoch + i) % 2 else ("torch", "seqlab")
+            for backend in order:
+                cfg = dataclasses.replace(member, epochs=epoch, backend=backend)
+                clf, summary = train(data, cfg, member_dir(workdir / backend, i), quiet=True)
+                if epoch == config.epochs:  # the finished member, with its best epoch's weights
+                    members[backend].append((clf, summary))
     result = {}
-    for backend, run in runs.items():
-        history = json.loads((workdir / backend / "training" / "history.json").read_text())
-        records = history["epochs"]
+    for backend, trained in members.items():
+        records = []
+        for i in range(len(trained)):
+            history = member_dir(workdir / backend, i) / "training" / "history.json"
+            records += json.loads(history.read_text())["epochs"]
+        clf = combine([c for c, _ in trained]) if len(trained) > 1 else trained[0][0]
         train_s = sum(r["train_time_s"] for r in records)
         end_to_end = train_s + sum(r["valid_time_s"] for r in records)
-        examples = run["summary"]["train_examples"] * len(records)
+        examples = sum(s["train_examples"] * s["epochs_run"] for _, s in trained)
         result[backend] = {
-            "valid_accuracy": run["summary"]["valid_accuracy"],
-            "best_epoch": run["summary"]["best_epoch"],
+            "valid_accuracy": evaluate(clf, data.valid)["accuracy"],
+            "members_valid_accuracy": [s["valid_accuracy"] for _, s in trained],
+            "best_epoch": [s["best_epoch"] for _, s in trained],
             "epochs": len(records),
-            "test_accuracy": evaluate(run["clf"], data.test)["accuracy"],
+            "test_accuracy": evaluate(clf, data.test)["accuracy"],
             "train_time_s": train_s,
             "end_to_end_s": end_to_end,
             "examples_per_s": examples / end_to_end,
@@ -123,6 +131,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: ClassifierConfig's")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--lr", type=float, default=None, help="default: ClassifierConfig's")
+    parser.add_argument(
+        "--ensemble", type=int, default=None, help="models averaged (default: the dataset's)"
+    )
     parser.add_argument(
         "--vectors", default=None, help="enwiki-fasttext or a vectors file (default: none)"
     )
@@ -140,6 +151,8 @@ def main() -> None:
             options["epochs"] = args.epochs
         if args.lr:
             options["lr"] = args.lr
+        if args.ensemble:
+            options["ensemble"] = args.ensemble
         if args.vectors:
             options.update(vectors=args.vectors, freeze=args.freeze)
         config = ClassifierConfig(**options)
@@ -162,6 +175,9 @@ def main() -> None:
                 f"{model:10} {f['valid_accuracy']:7.4f} {f['test_accuracy']:7.4f} "
                 f"{seconds:9.1f} {f['examples_per_s']:8.0f}"
             )
+        for model in ("seqlab", "torch"):
+            members = ", ".join(f"{a:.4f}" for a in figures[model]["members_valid_accuracy"])
+            print(f"{model} members' valid accuracy: {members}")
         print(
             f"ratio (seqlab ÷ torch.nn examples/s, end to end): {figures['ratio']:.2f}", flush=True
         )

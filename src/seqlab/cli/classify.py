@@ -110,6 +110,12 @@ def classify() -> None:
     help="balanced: rare classes weigh as much as frequent ones in the loss. [none]",
 )
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option(
+    "--ensemble",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Train N models (seeds SEED..SEED+N-1) and average their probabilities. [1]",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
@@ -160,10 +166,14 @@ def train(dataset, train_file, valid_file, test_file, level, out, quiet, threads
         raise _fail(err) from None
     if not summary:  # another process than torchrun's rank 0: it reports nothing
         return
+    if "members_valid_accuracy" in summary:
+        members = ", ".join(f"{a:.4f}" for a in summary["members_valid_accuracy"])
+        what = f"mean of {len(summary['members_valid_accuracy'])} models ({members})"
+    else:
+        what = f"epoch {summary['best_epoch']} of {summary['epochs_run']}"
     click.echo(
-        f"saved {out}: valid accuracy {summary['valid_accuracy']:.4f} (epoch "
-        f"{summary['best_epoch']} of {summary['epochs_run']}), {summary['train_time_s']:.0f} s "
-        f"training, {summary['examples_per_s']:.0f} examples/s"
+        f"saved {out}: valid accuracy {summary['valid_accuracy']:.4f} ({what}), "
+        f"{summary['train_time_s']:.0f} s training, {summary['examples_per_s']:.0f} examples/s"
     )
 
 

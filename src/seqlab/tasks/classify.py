@@ -10,6 +10,9 @@ The model (`RNNClassifier`) is the lecture's sentiment example::
 `seqlab.train.Trainer` (length-bucketed batches, early stopping on validation accuracy, resume
 from ``out/training``) and saves a `Classifier` (model + tokenizer + vocabulary + class names)
 as a model directory (`seqlab.tasks.model_dir`) that `Classifier.load` reads without the data.
+With ``ensemble`` > 1, `train_run` trains that many models from consecutive seeds and saves
+the mean of their probabilities (`seqlab.tasks.classify_ensemble`), which loads and predicts
+like one model.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from seqlab.tasks.classify_data import (
     default_tokenizer,
     read_tsv,
 )
+from seqlab.tasks.classify_ensemble import Ensemble, train_ensemble
 from seqlab.text import Collate, Vocab
 from seqlab.train import ResumableBatchSampler, TrainConfig, Trainer
 
@@ -74,6 +78,8 @@ class ClassifierConfig:
     first tokens of longer texts (IMDB reviews) in training and prediction alike.
     ``class_weight="balanced"`` weights each class's loss by n / (classes · n_class), so that
     rare classes (Vietnamese among the names) count as much as frequent ones (macro-F1).
+    ``ensemble`` > 1 trains that many models, seeds ``seed``, ``seed + 1``, …, and averages
+    their probabilities.
     """
 
     cell: str = "lstm"
@@ -95,6 +101,7 @@ class ClassifierConfig:
     patience: int | None = 2
     class_weight: str = "none"
     seed: int = 0
+    ensemble: int = 1
     backend: str = "seqlab"
 
     def __post_init__(self) -> None:
@@ -107,6 +114,7 @@ class ClassifierConfig:
             (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
             (self.lr > 0 and math.isfinite(self.lr), "lr", "a finite number > 0"),
             (self.max_tokens is None or self.max_tokens >= 1, "max_tokens", ">= 1 or None"),
+            (self.ensemble >= 1, "ensemble", ">= 1"),
         ]
         for ok, name, expected in checks:
             if not ok:
@@ -284,12 +292,19 @@ class Classifier:
             config = ClassifierConfig(**{**settings["config"], "vectors": None})
             tokenizer = Tokenizer(**settings["tokenizer"])
             labels = settings["labels"]
-            embedding = nn.Embedding(*state["embedding.weight"].shape, padding_idx=0)
-            model = RNNClassifier(len(vocab), len(labels), config, embedding)
+            member_config = dataclasses.replace(config, ensemble=1)
+            members = []
+            for prefix in (
+                [f"members.{i}." for i in range(config.ensemble)] if config.ensemble > 1 else [""]
+            ):
+                shape = state[f"{prefix}embedding.weight"].shape
+                embedding = nn.Embedding(*shape, padding_idx=0)
+                embedding.weight.requires_grad_(not config.freeze)
+                members.append(RNNClassifier(len(vocab), len(labels), member_config, embedding))
+            model = Ensemble(members) if config.ensemble > 1 else members[0]
             model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise model_dir.settings_mismatch(path, e) from None
-        model.embedding.weight.requires_grad_(not config.freeze)
         return cls(model.to(device).eval(), tokenizer, vocab, labels, config, settings["info"])
 
 
@@ -437,7 +452,8 @@ def train_run(data: ClassificationData, out, options: dict, level=None, quiet=Fa
     """`train` with the dataset's defaults under ``options``; refuses to resume a different run.
 
     ``out/run.json`` records the data and settings of the run; a second call with the same
-    ``out`` must give the same ones (``epochs`` and ``patience`` may change) and resumes.
+    ``out`` must give the same ones (``epochs``, ``patience`` and ``ensemble`` may change) and
+    resumes. With ``ensemble`` > 1 the members are trained by `train_ensemble`.
     """
     out = Path(out)
     config = ClassifierConfig(**{**DATASET_DEFAULTS.get(data.name, {}), **options})
@@ -447,8 +463,11 @@ def train_run(data: ClassificationData, out, options: dict, level=None, quiet=Fa
         tokenizer = Tokenizer(level, lowercase=level == "word", strip_markup=level == "word")
     run = {"source": data.source, "config": dataclasses.asdict(config)}
     run["tokenizer"] = tokenizer.to_dict()
-    run_record.check(out, run, RunMismatchError, ("epochs", "patience"), CONFIG_DEFAULTS)
+    changeable = ("epochs", "patience", "ensemble")
+    run_record.check(out, run, RunMismatchError, changeable, CONFIG_DEFAULTS)
     run_record.write(out, run)
+    if config.ensemble > 1:
+        return train_ensemble(data, config, out, tokenizer, quiet=quiet)
     return train(data, config, out, tokenizer, quiet=quiet)
 
 

@@ -6,8 +6,11 @@ once. Splits that the releases lack are carved deterministically (SHA-256 keyed,
 `seqlab.data.classification.stratified_split`):
 
 - ``rt_polarity`` (MR): the loader's seeded 80 / 10 / 10 split;
-- ``sst2``: GLUE dev is the test set (the GLUE test labels are hidden), so 5 % of train is
-  carved out as valid;
+- ``sst2``: GLUE dev (872 whole sentences) is the test set, as the GLUE test labels are hidden.
+  GLUE train is not a list of sentences but every labelled phrase of SST's parse trees, so a
+  random share of it would be validated on fragments of sentences whose other fragments are
+  trained on. `carve_sentences` instead sets aside whole sentences (the phrases no other phrase
+  contains) and drops the phrases found only inside them from training, as dev is built;
 - ``imdb``: the official 25k test; 10 % of the 25k train is carved out as valid;
 - ``names``: 2,059 lines repeat and 469 names belong to more than one language; the exact
   repeats are dropped and a name's lines all go to one split, so that no test name occurs in
@@ -29,7 +32,7 @@ from seqlab.text import CharTokenizer, WordTokenizer
 DATASETS = ("rt_polarity", "sst2", "imdb", "names")
 ALIASES = {"mr": "rt_polarity", "sst-2": "sst2"}
 #: Share of the training set carved out as validation where the release has no validation set.
-CARVED_VALID = {"sst2": 0.05, "imdb": 0.10}
+CARVED_VALID = {"sst2": 0.10, "imdb": 0.10}
 
 Examples = list[tuple[str, int]]
 
@@ -104,7 +107,7 @@ def load(name: str, progress: bool = False) -> ClassificationData:
         return ClassificationData(name, ds.labels, ds.train, ds.valid, ds.test, source=source)
     if name == "sst2":
         ds = data.load("sst2", progress=progress)
-        train, valid = carve(ds.train, CARVED_VALID[name])
+        train, valid = carve_sentences(ds.train, CARVED_VALID[name])
         return ClassificationData(name, ds.labels, train, valid, ds.dev, source=source)
     if name == "imdb":
         ds = data.load("imdb", progress=progress)
@@ -124,6 +127,58 @@ def carve(examples: Examples, fraction: float) -> tuple[Examples, Examples]:
     """``(rest, valid)``: a stratified, seeded ``fraction`` of ``examples`` set aside."""
     rest, valid, _ = stratified_split(examples, fractions=(1 - fraction, fraction, 0.0))
     return rest, valid
+
+
+def _spans(words: list[str]):
+    """Every contiguous run of ``words``, joined by single spaces."""
+    for start in range(len(words)):
+        for end in range(start + 1, len(words) + 1):
+            yield " ".join(words[start:end])
+
+
+def carve_sentences(phrases: Examples, fraction: float) -> tuple[Examples, Examples]:
+    """``(train, valid)`` from phrases of parse trees (SST): valid holds whole sentences only.
+
+    A phrase that no other phrase contains (as a run of whole tokens) is a sentence; a stratified,
+    SHA-256 keyed ``fraction`` of the sentences becomes ``valid``. Train keeps every phrase that
+    also occurs inside a sentence left for training, and drops those found only inside
+    validation sentences: their labels would tell the model the parts of a validation sentence.
+    A phrase such as "good" that occurs in both keeps its place in training, as it does for a
+    test sentence, whose words are labelled wherever training sentences contain them.
+
+    Examples
+    --------
+    >>> rows = [("a good film", 1), ("good film", 1), ("a bad plot", 0), ("bad plot", 0),
+    ...         ("bad", 0), ("a dull , bad film", 0), ("dull", 0)]
+    >>> train, valid = carve_sentences(rows, fraction=0.5)
+    >>> valid
+    [('a bad plot', 0)]
+    >>> train  # "bad plot" occurs only in the validation sentence; "bad" also in a training one
+    [('a good film', 1), ('good film', 1), ('bad', 0), ('a dull , bad film', 0), ('dull', 0)]
+    """
+    texts = [" ".join(text.split()) for text, _ in phrases]
+    # longest first: a phrase inside an earlier sentence is not one; a phrase inside a
+    # non-sentence is inside the sentence containing that one, whose runs are all recorded
+    inside: set[str] = set()
+    sentences = []
+    for i in sorted(range(len(texts)), key=lambda i: -len(texts[i].split())):
+        if texts[i] not in inside:  # a repeated sentence counts once
+            sentences.append(i)
+            inside.update(_spans(texts[i].split()))
+    sentences.sort()
+    rest, valid, _ = stratified_split(
+        [(texts[i], phrases[i][1]) for i in sentences], fractions=(1 - fraction, fraction, 0.0)
+    )
+    valid_texts = {text for text, _ in valid}
+    seen_in_training = set()
+    for text, _ in rest:
+        seen_in_training.update(_spans(text.split()))
+    train = [
+        (phrase, label)
+        for (phrase, label), text in zip(phrases, texts, strict=True)
+        if text in seen_in_training and text not in valid_texts
+    ]
+    return train, [phrases[i] for i in sentences if texts[i] in valid_texts]
 
 
 def split_by_text(examples: Examples, fractions=(0.8, 0.1, 0.1)) -> tuple[Examples, ...]:
