@@ -33,6 +33,7 @@ plain RNN's. After the sweep the weight gradients are single matrix products ove
 import torch
 from torch.autograd.function import once_differentiable
 
+from seqlab.nn import native
 from seqlab.nn.bptt_common import (
     SEQUENCE_LOOP_MAX_ROWS,
     array,
@@ -166,6 +167,12 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
 def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
+    compiled = native.loops_for(B, w_hh2)
+    if compiled is not None:  # all steps in one C++ function, at every batch size
+        packed = compiled.pack_forward(w_hh2, 4)
+        h0, c0, coords = h0.contiguous(), c0.contiguous(), native.coordinates(steps)
+        compiled.lstm_forward(gates, packed, c, tanh_c, y, h0, c0, coords)
+        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         w_t = array(w_hh2.t().contiguous(), ndim=2)
         sequence_loops().lstm_forward_sequence(
@@ -181,6 +188,15 @@ def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
 def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
     B, H = dh.shape
+    compiled = native.loops_for(B, w_hh)
+    if compiled is not None:  # all steps in one C++ function, at every batch size
+        carried, coords = torch.empty_like(dh), native.coordinates(steps)
+        rows = compiled.lstm_backward(
+            dh, dc, native.optional(dy), gates, tanh_c, c, c0.contiguous(), d_pre,
+            state_grads, compiled.pack_backward(w_hh), carried, coords,
+        )  # fmt: skip
+        dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
+        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         carried, coords = loop_scratch(B, H, steps)
         rows = sequence_loops().lstm_backward_sequence(

@@ -28,6 +28,7 @@ one matrix product over the stacked time axis.
 import torch
 from torch.autograd.function import once_differentiable
 
+from seqlab.nn import native
 from seqlab.nn.bptt_common import (
     SEQUENCE_LOOP_MAX_ROWS,
     array,
@@ -148,6 +149,11 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
 def _forward_fused(kernels, y, h0, w_hh2, steps):
     """The tanh forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
+    compiled = native.loops_for(B, w_hh2)
+    if compiled is not None:  # all steps in one C++ function, at every batch size
+        packed, coords = compiled.pack_forward(w_hh2, 1), native.coordinates(steps)
+        compiled.rnn_tanh_forward(y, packed, h0.contiguous(), coords)
+        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         w_t = array(w_hh2.t().contiguous(), ndim=2)
         loop = sequence_loops().rnn_tanh_sequence
@@ -160,6 +166,15 @@ def _forward_fused(kernels, y, h0, w_hh2, steps):
 def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):
     """The tanh backward sweep on CPU float32: per step one numba kernel and one product."""
     B, H = dh.shape
+    compiled = native.loops_for(B, w_hh)
+    if compiled is not None:  # all steps in one C++ function, at every batch size
+        carried, coords = torch.empty_like(dh), native.coordinates(steps)
+        rows = compiled.rnn_tanh_backward(
+            dh, native.optional(dy), y, d_pre, state_grads, compiled.pack_backward(w_hh),
+            carried, coords,
+        )  # fmt: skip
+        dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
+        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         carried, coords = loop_scratch(B, H, steps)
         rows = sequence_loops().rnn_tanh_backward_sequence(

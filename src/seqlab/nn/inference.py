@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from seqlab.nn import bptt_gru, bptt_lstm, bptt_rnn
+from seqlab.nn import bptt_gru, bptt_lstm, bptt_rnn, native
 from seqlab.nn.bptt_common import (
     ONEDNN_MIN_FLOPS,
     SEQUENCE_LOOP_MAX_ROWS,
@@ -68,6 +68,36 @@ class PreparedWeights:
         self._products: dict[tuple[str, int], Callable] = {}
         self._w_hh_t: np.ndarray | None = None
         self._step_scratch: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._packed: torch.Tensor | None = None
+        self._packed_ih: torch.Tensor | None = None
+        self._one_step: dict[int, torch.Tensor] = {}
+
+    def packed(self, compiled) -> torch.Tensor:
+        """``W_hh`` packed by panels for the C++ loops (``seqlab.nn.native``), kept."""
+        if self._packed is None:
+            gates = self.w_hh.shape[0] // self.w_hh.shape[1]
+            self._packed = compiled.pack_forward(self.w_hh, gates)
+        return self._packed
+
+    def packed_ih(self, compiled) -> torch.Tensor:
+        """``W_ih`` packed likewise, for input projections of a few rows, kept."""
+        if self._packed_ih is None:
+            gates = self.w_hh.shape[0] // self.w_hh.shape[1]
+            self._packed_ih = compiled.pack_forward(self.w_ih, gates)
+        return self._packed_ih
+
+    def one_call(self, rows: int):
+        """The C++ loops when a step of `rows` rows runs as one call (projection included)."""
+        if rows > native.PROJECT_MAX_ROWS:
+            return None
+        return native.loops_for(rows, self.w_hh)
+
+    def one_step(self, rows: int) -> torch.Tensor:
+        """The coordinates of one step of `rows` rows from the given state, kept."""
+        found = self._one_step.get(rows)
+        if found is None:
+            found = self._one_step[rows] = torch.tensor([[0, -1, 0, rows]], dtype=torch.int64)
+        return found
 
     def step_scratch(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
         """Scratch and coordinates of one step of `rows` rows for the compiled loops, kept."""
@@ -86,7 +116,17 @@ class PreparedWeights:
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """``x W_ihᵀ + b`` for x (M, I): the input projections of M (step, row) pairs."""
-        return self._product("ih", self.w_ih, self.bias, x.shape[0])(x.contiguous())
+        rows = x.shape[0]
+        compiled = native.loops() if rows <= native.PROJECT_MAX_ROWS else None
+        if (
+            compiled is not None
+        ):  # a decoding step: the C++ kernel, without a GEMM call's fixed cost
+            if self._packed_ih is None:
+                self._packed_ih = compiled.pack_forward(
+                    self.w_ih, self.w_hh.shape[0] // self.w_hh.shape[1]
+                )
+            return compiled.project(x.contiguous(), self._packed_ih, self.bias, self.w_hh.shape[1])
+        return self._product("ih", self.w_ih, self.bias, rows)(x.contiguous())
 
     def recurrent(self, rows: int) -> Callable:
         """``h ↦ h W_hhᵀ`` for h of up to `rows` rows (a ``bptt_common.step_product``)."""
@@ -177,6 +217,11 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     y, cells = new(T, B, H), new(T, B, H)
+    compiled = native.loops_for(B, prepared.w_hh)
+    if compiled is not None:  # all steps in one C++ function
+        h0, c0, packed = h0.contiguous(), c0.contiguous(), prepared.packed(compiled)
+        compiled.lstm_forward(gates, packed, cells, None, y, h0, c0, native.coordinates(steps))
+        return y, cells, gates, steps
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().lstm_sequence(
             gates.numpy(), prepared.w_hh_t, cells.numpy(), y.numpy(), array(h0), array(c0),
@@ -197,6 +242,11 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     steps = schedule(batch_sizes, reverse)
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
     y = x.new_zeros(T, B, H) if batch_sizes[-1] < B else x.new_empty(T, B, H)
+    compiled = native.loops_for(B, prepared.w_hh)
+    if compiled is not None:  # all steps in one C++ function
+        packed, coords = prepared.packed(compiled), native.coordinates(steps)
+        compiled.gru_forward(gates, packed, prepared.b_hn, None, y, h0.contiguous(), coords)
+        return y, gates, steps
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().gru_sequence(
             gates.numpy(), prepared.w_hh_t, prepared.b_hn.numpy(), y.numpy(), array(h0),
@@ -215,6 +265,11 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     T, B, _ = x.shape
     steps = schedule(batch_sizes, reverse)
     y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
+    compiled = native.loops_for(B, prepared.w_hh)
+    if compiled is not None:  # all steps in one C++ function
+        packed = prepared.packed(compiled)
+        compiled.rnn_tanh_forward(y, packed, h0.contiguous(), native.coordinates(steps))
+        return y, steps
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         loop = sequence_loops().rnn_tanh_sequence
         loop(y.numpy(), prepared.w_hh_t, array(h0), *loop_scratch(B, y.shape[2], steps))
@@ -232,7 +287,19 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import lstm_inference_step
 
     B, H = h.shape
+    compiled = prepared.one_call(B)
+    if compiled is not None:  # a decoding step of a few rows: everything in one C++ call
+        packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
+        return compiled.lstm_step(x, h, c, packed_ih, prepared.bias, packed_hh)
     gates = prepared.project(x)
+    compiled = native.loops_for(B, prepared.w_hh)
+    if compiled is not None:  # the recurrent product and the gates in one C++ call
+        h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
+        compiled.lstm_forward(
+            gates.view(1, B, 4 * H), prepared.packed(compiled), c_new, None, h_new,
+            h.contiguous(), c.contiguous(), prepared.one_step(B),
+        )  # fmt: skip
+        return h_new[0], c_new[0], gates
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
         sequence_loops().lstm_sequence(
@@ -261,7 +328,19 @@ def gru_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import gru_inference_step
 
     B, H = h.shape
+    compiled = prepared.one_call(B)
+    if compiled is not None:  # a decoding step of a few rows: everything in one C++ call
+        packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
+        return compiled.gru_step(x, h, packed_ih, prepared.bias, packed_hh, prepared.b_hn)
     gates = prepared.project(x)
+    compiled = native.loops_for(B, prepared.w_hh)
+    if compiled is not None:  # the recurrent product and the gates in one C++ call
+        h_new = x.new_empty(1, B, H)
+        compiled.gru_forward(
+            gates.view(1, B, 3 * H), prepared.packed(compiled), prepared.b_hn, None, h_new,
+            h.contiguous(), prepared.one_step(B),
+        )  # fmt: skip
+        return h_new[0], gates
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         h_new = x.new_empty(1, B, H)
         sequence_loops().gru_sequence(
@@ -290,7 +369,16 @@ def rnn_tanh_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import rnn_tanh_forward_step
 
     B = h.shape[0]
+    compiled = prepared.one_call(B)
+    if compiled is not None:  # a decoding step of a few rows: everything in one C++ call
+        packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
+        return compiled.rnn_tanh_step(x, h, packed_ih, prepared.bias, packed_hh)
     y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
+    compiled = native.loops_for(B, prepared.w_hh)
+    if compiled is not None:  # the recurrent product and tanh in one C++ call
+        packed = prepared.packed(compiled)
+        compiled.rnn_tanh_forward(y.view(1, B, -1), packed, h.contiguous(), prepared.one_step(B))
+        return y
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         loop = sequence_loops().rnn_tanh_sequence
         loop(y.view(1, B, -1).numpy(), prepared.w_hh_t, array(h), *prepared.step_scratch(B))

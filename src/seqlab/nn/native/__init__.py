@@ -1,0 +1,121 @@
+"""The recurrent loops compiled from C++ (``recurrent_loops.cpp``), built on this machine.
+
+The fast path's time loops on CPU float32 — forward and backward, LSTM, GRU and tanh RNN — run
+as one C++ function per sweep: the recurrent product as a register-blocked kernel over weights
+packed by panels of 16 hidden units, the gate arithmetic applied while the products are still
+in registers, the hidden units split across torch's threads with one barrier per step. Each
+function writes exactly what its numba twin in ``seqlab.nn.sequence_loops`` writes; the tests
+compare them.
+
+The source is compiled on first use with torch's extension tooling (g++ and ninja, about a
+minute) for this machine's instruction set, and cached under ``TORCH_EXTENSIONS_DIR``
+(default ``~/.cache/torch_extensions``); ``make`` builds it once after installing. Where it
+cannot be built (no compiler), one warning says so and the numba loops run instead: the same
+results, slower at most shapes. ``SEQLAB_NATIVE=0`` in the environment chooses the numba loops
+on purpose.
+"""
+
+import hashlib
+import os
+import platform
+import shutil
+import warnings
+from functools import cache
+from pathlib import Path
+
+import torch
+
+SOURCE = Path(__file__).with_name("recurrent_loops.cpp")
+
+#: -march=native: the vector width of the machine the extension is built on (its name carries a
+#: digest of that machine's CPU flags, so a cache shared with another CPU builds anew)
+FLAGS = ["-O3", "-march=native", "-std=c++20", "-fopenmp"]
+
+
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return next((line for line in f if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        return platform.processor()
+
+
+def extension_name() -> str:
+    """The extension's name: a digest of the source, the flags, torch and the CPU."""
+    key = "\n".join([SOURCE.read_text(encoding="utf-8"), *FLAGS, torch.__version__, _cpu_flags()])
+    return "seqlab_recurrent_loops_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _find_ninja() -> None:
+    """Put the ninja of the ``ninja`` package on PATH when no other is there: torch's extension
+    tooling runs ``ninja`` by name, and a virtual environment's scripts are on PATH only when it
+    is activated."""
+    if shutil.which("ninja") is None:
+        import ninja
+
+        os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+
+
+@cache
+def loops():
+    """The compiled module, or None where it is turned off or cannot be built (one warning).
+
+    Examples
+    --------
+    >>> from seqlab.nn import native
+    >>> native.loops() is None or hasattr(native.loops(), "lstm_forward")
+    True
+    """
+    if os.environ.get("SEQLAB_NATIVE", "1") == "0":
+        return None
+    try:
+        from torch.utils.cpp_extension import load
+
+        _find_ninja()
+
+        return load(
+            name=extension_name(),
+            sources=[str(SOURCE)],
+            extra_cflags=FLAGS,
+            extra_ldflags=["-fopenmp"],
+            verbose=False,
+        )
+    except Exception as error:  # no compiler, no ninja, a failed build: the numba loops run
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        warnings.warn(
+            f"seqlab.nn: the compiled recurrent loops could not be built ({first_line}); the "
+            "numba loops run instead (same results, slower at most shapes). Install g++ and "
+            "`pip install ninja`, or set SEQLAB_NATIVE=0 to silence this.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+
+
+def optional(t: torch.Tensor | None) -> torch.Tensor | None:
+    """`t` contiguous, None stays None (no ``dy``, no ``state_grads``)."""
+    return None if t is None else t.contiguous()
+
+
+#: Above this many FLOPs in a step's recurrent product (2·B·G·H·H) the per-step loop with
+#: oneDNN's product (``bptt_common.fused_forward``) was faster on the 2-core machine of
+#: docs/benchmarks.md: oneDNN blocks a large product for the caches better than the loops'
+#: register kernel, which streams each panel once per block of rows.
+MAX_STEP_FLOPS = 20e6
+
+
+#: Input projections of at most this many rows (a decoding step of a beam or a small batch) use
+#: the loops' kernel instead of a matrix product call, whose fixed cost dominates there.
+PROJECT_MAX_ROWS = 16
+
+
+def loops_for(rows: int, w_hh: torch.Tensor):
+    """`loops` where they are the faster choice for a step of `rows` rows by `w_hh`, else None."""
+    if 2 * rows * w_hh.numel() > MAX_STEP_FLOPS:
+        return None
+    return loops()
+
+
+def coordinates(steps) -> torch.Tensor:
+    """``Step.coords`` of `steps` in visiting order, (S, 4) int64, as the C++ loops read them."""
+    return torch.tensor([s.coords for s in steps], dtype=torch.int64)

@@ -1,0 +1,632 @@
+// Whole-sequence recurrent loops in C++: the recurrent product and the gate arithmetic of every
+// time step in one compiled function, split across threads by hidden units.
+//
+// Each function writes exactly what its numba twin in seqlab/nn/sequence_loops.py writes (same
+// arguments, same buffers, same "doubled tanh rows" convention, same step coordinates); read
+// those first. What is added here is speed at every batch size:
+//
+// - The recurrent product h_{t-1} W_hh^T is a register-blocked kernel over a copy of W_hh packed
+//   by panels of 16 hidden units (`pack_forward`): one panel holds, for every k, the 16 weights
+//   of each gate, so a block of R rows keeps R x G vectors of 16 accumulators in registers,
+//   starts them from the input projections and ends with the gate arithmetic, without writing
+//   the pre-activations back to memory in between.
+// - Threads own panels. A unit's gates, cell and output depend only on its own panel, so one
+//   barrier per step suffices (h_t must be complete before any thread starts step t+1). In the
+//   backward sweep a thread computes the delta of its units' gates, and after the barrier the
+//   product delta_t W_hh for the same units (`pack_backward`), which its next step reads.
+// - Vectors are GCC's vector extension, so the compiler emits the widest SIMD of the machine it
+//   builds on (the extension is compiled there, with -march=native).
+//
+// tanh is the same rational approximation as the numba kernels (Eigen's), NaN kept as NaN.
+#include <torch/extension.h>
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+namespace {
+
+constexpr int L = 16;  // units per panel: one vector of 16 floats
+typedef float v16 __attribute__((vector_size(L * sizeof(float))));
+
+inline v16 splat(float x) { return v16{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+
+// Keeps a vector in a register: without it GCC folds the loads of the weight vectors into each
+// multiply-add (R times the loads of the block), which leaves small blocks load-bound.
+inline void in_register(v16& v) {
+#if defined(__x86_64__)
+  asm("" : "+v"(v));
+#endif
+}
+
+// Loads and stores of the n <= 16 units of a panel; a full panel is one vector move (a memcpy of
+// constant size compiles to it; one of variable size would be a library call)
+inline v16 load(const float* p, int n) {
+  v16 v = {};
+  if (n == L)
+    std::memcpy(&v, p, sizeof(v16));
+  else
+    std::memcpy(&v, p, n * sizeof(float));
+  return v;
+}
+
+inline void store(float* p, v16 v, int n) {
+  if (n == L)
+    std::memcpy(p, &v, sizeof(v16));
+  else
+    std::memcpy(p, &v, n * sizeof(float));
+}
+
+// 1/q for q in [4.9e-3, 1]: with AVX-512 a 14-bit estimate and one Newton step (relative error
+// below 1e-7, two multiply-adds instead of a division, which takes several times longer)
+inline v16 reciprocal(v16 q) {
+#if defined(__AVX512F__)
+  const v16 r = __builtin_ia32_rcp14ps512_mask(q, splat(0.0f), static_cast<__mmask16>(-1));
+  return r * (2.0f - q * r);
+#else
+  return 1.0f / q;
+#endif
+}
+
+inline v16 tanh16(v16 x) {
+  // Eigen's clamp: beyond it the approximation is exactly +-1 (+-inf included); a NaN compares
+  // false and keeps its value
+  const v16 c = splat(7.99881172180175781f);
+  v16 y = x > c ? c : x;
+  y = y < -c ? -c : y;
+  const v16 x2 = y * y;
+  v16 p = splat(-2.76076847742355e-16f);
+  p = p * x2 + 2.00018790482477e-13f;
+  p = p * x2 + -8.60467152213735e-11f;
+  p = p * x2 + 5.12229709037114e-08f;
+  p = p * x2 + 1.48572235717979e-05f;
+  p = p * x2 + 6.37261928875436e-04f;
+  p = p * x2 + 4.89352455891786e-03f;
+  v16 q = splat(1.19825839466702e-06f);
+  q = q * x2 + 1.18534705686654e-04f;
+  q = q * x2 + 2.26843463243900e-03f;
+  q = q * x2 + 4.89352518554385e-03f;
+  return y * p * reciprocal(q);
+}
+
+// sigma(a) for a pre-activation whose row was not doubled: (1 + tanh(a/2)) / 2
+inline v16 sigmoid16(v16 a) { return 0.5f + 0.5f * tanh16(0.5f * a); }
+
+// acc[r][g] += sum_k rows[r][k] * panel[k][g][:]: the register block of a product
+template <int G, int R>
+inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* panel, int K) {
+  // a local copy, and the row pointers read once: with `acc` behind a reference the compiler
+  // must assume a store to it may change rows[r][k], and spills every accumulator each k
+  v16 a[R][G];
+  const float* row[R];
+  for (int r = 0; r < R; ++r) {
+    row[r] = rows[r];
+    for (int g = 0; g < G; ++g) a[r][g] = acc[r][g];
+  }
+  for (int k = 0; k < K; ++k) {
+    const float* w = panel + static_cast<int64_t>(k) * G * L;
+    v16 wv[G];
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      std::memcpy(&wv[g], w + g * L, sizeof(v16));
+      in_register(wv[g]);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const v16 h = splat(row[r][k]);
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) a[r][g] += h * wv[g];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int g = 0; g < G; ++g) acc[r][g] = a[r][g];
+}
+
+template <int R, class F>
+inline void rest_block(int rest, int b, F& f) {
+  if constexpr (R >= 1) {
+    if (rest == R) return f.template operator()<R>(b);
+    rest_block<R - 1>(rest, b, f);
+  }
+}
+
+// Calls f.template operator()<R>(b0) on blocks of rows [b0, b0 + R) covering [0, n), R <= MaxR
+template <int MaxR, class F>
+inline void row_blocks(int64_t n, F&& f) {
+  int b = 0;
+  for (; b + MaxR <= n; b += MaxR) f.template operator()<MaxR>(b);
+  if (n > b) rest_block<MaxR - 1>(static_cast<int>(n - b), b, f);
+}
+
+struct Step {
+  int64_t t, prev, k, n;
+};
+
+std::vector<Step> read_steps(const at::Tensor& coords) {
+  TORCH_CHECK(coords.dtype() == at::kLong && coords.dim() == 2 && coords.size(1) == 4,
+              "coords must be (S, 4) int64");
+  auto c = coords.contiguous();
+  const int64_t* p = c.data_ptr<int64_t>();
+  std::vector<Step> steps(c.size(0));
+  for (int64_t s = 0; s < c.size(0); ++s) steps[s] = {p[4 * s], p[4 * s + 1], p[4 * s + 2], p[4 * s + 3]};
+  return steps;
+}
+
+float* ptr(const at::Tensor& t) {
+  TORCH_CHECK(t.dtype() == at::kFloat && t.is_contiguous() && t.device().is_cpu(),
+              "expected a contiguous float32 CPU tensor");
+  return t.data_ptr<float>();
+}
+
+float* maybe_ptr(const std::optional<at::Tensor>& t) {
+  return t.has_value() && t->numel() > 0 ? ptr(*t) : nullptr;
+}
+
+// Threads for a loop whose steps cost about `flops`: below ~0.3 MFLOP a step the barrier and the
+// split cost more than the second core gives.
+int threads_for(int panels, int64_t flops) {
+  int nt = std::min<int>(at::get_num_threads(), panels);
+  if (flops < 300000) nt = 1;
+  return std::max(nt, 1);
+}
+
+// The rows a step continues from: row b's previous state is states[prev, b] for b < k, else
+// init[b]
+inline void previous_rows(std::vector<const float*>& rows, const float* states, const float* init,
+                          int64_t B, int64_t H, const Step& s) {
+  for (int64_t b = 0; b < s.n; ++b)
+    rows[b] = b < s.k ? states + (s.prev * B + b) * H : init + b * H;
+}
+
+}  // namespace
+
+// W (G*H, K) row-major -> panels (P, K, G, 16): panel p, input k, gate g holds W[g*H + 16p + l, k]
+// for l < 16, zero past H. The forward product reads it with K = H.
+at::Tensor pack_forward(const at::Tensor& w, int64_t gates) {
+  TORCH_CHECK(w.dim() == 2 && w.size(0) % gates == 0, "weight must be (G*H, K)");
+  const int64_t H = w.size(0) / gates, K = w.size(1), P = (H + L - 1) / L;
+  auto src = w.contiguous().to(at::kFloat);
+  auto out = at::zeros({P, K, gates, L}, src.options());
+  const float* s = src.data_ptr<float>();
+  float* d = out.data_ptr<float>();
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t g = 0; g < gates; ++g)
+      for (int64_t l = 0; l < L && p * L + l < H; ++l) {
+        const float* row = s + (g * H + p * L + l) * K;
+        for (int64_t k = 0; k < K; ++k) d[((p * K + k) * gates + g) * L + l] = row[k];
+      }
+  return out;
+}
+
+// W (Q, H) row-major -> panels (P, Q, 16): panel p, row q holds W[q, 16p : 16p + 16], zero past
+// H. The backward product delta (B, Q) W reads it.
+at::Tensor pack_backward(const at::Tensor& w) {
+  TORCH_CHECK(w.dim() == 2, "weight must be (Q, H)");
+  const int64_t Q = w.size(0), H = w.size(1), P = (H + L - 1) / L;
+  auto src = w.contiguous().to(at::kFloat);
+  auto out = at::zeros({P, Q, L}, src.options());
+  const float* s = src.data_ptr<float>();
+  float* d = out.data_ptr<float>();
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t q = 0; q < Q; ++q) {
+      const int64_t n = std::min<int64_t>(L, H - p * L);
+      std::memcpy(d + (p * Q + q) * L, s + q * H + p * L, n * sizeof(float));
+    }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The input projection x W^T + b of a few rows (a decoding step), with W packed by
+// pack_forward(W, G): out (M, G*H). For one to a few rows this kernel is several times faster
+// than a general matrix product call, whose fixed cost dominates there.
+
+namespace {
+
+template <int G, int MaxR>
+void project_rows(const float* x, int64_t M, int64_t K, const float* pw, int64_t P,
+                  const float* bias, float* out, int64_t H) {
+  std::vector<const float*> rows(M);
+  for (int64_t m = 0; m < M; ++m) rows[m] = x + m * K;
+  for (int64_t p = 0; p < P; ++p) {
+    const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+    const float* panel = pw + p * K * G * L;
+    row_blocks<MaxR>(M, [&]<int R>(int b0) {
+      v16 acc[R][G];
+      for (int r = 0; r < R; ++r)
+        for (int g = 0; g < G; ++g) acc[r][g] = bias ? load(bias + g * H + j0, nu) : splat(0.0f);
+      accumulate<G, R>(acc, rows.data() + b0, panel, K);
+      for (int r = 0; r < R; ++r)
+        for (int g = 0; g < G; ++g) store(out + (b0 + r) * G * H + g * H + j0, acc[r][g], nu);
+    });
+  }
+}
+
+}  // namespace
+
+at::Tensor project(at::Tensor x, at::Tensor packed, std::optional<at::Tensor> bias, int64_t H) {
+  const int64_t M = x.size(0), K = x.size(1), P = packed.size(0), G = packed.size(2);
+  TORCH_CHECK(x.dim() == 2 && packed.size(1) == K, "x (M, K) does not match the packed weight");
+  auto out = at::empty({M, G * H}, x.options());
+  const float *px = ptr(x), *pw = ptr(packed), *pb = maybe_ptr(bias);
+  float* po = ptr(out);
+  switch (G) {
+    case 1: project_rows<1, 16>(px, M, K, pw, P, pb, po, H); break;
+    case 3: project_rows<3, 8>(px, M, K, pw, P, pb, po, H); break;
+    case 4: project_rows<4, 6>(px, M, K, pw, P, pb, po, H); break;
+    default: TORCH_CHECK(false, "project: 1, 3 or 4 gates");
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward loops. `gates` (T, B, G*H) holds the input projections and is overwritten with the
+// activated gates; `packed` is pack_forward(W_hh with the loop's doubled rows, G).
+
+void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
+                  std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0, at::Tensor c0,
+                  const std::vector<Step>& steps) {
+  
+  const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
+  float *pg = ptr(gates), *pc = ptr(c), *py = ptr(y), *ptc = maybe_ptr(tanh_c);
+  const float *ph0 = ptr(h0), *pc0 = ptr(c0), *pw = ptr(packed);
+  const int nt = threads_for(P, 8 * B * H * H);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    std::vector<const float*> hrows(B), crows(B);
+    for (const Step& s : steps) {
+      previous_rows(hrows, py, ph0, B, H, s);
+      previous_rows(crows, pc, pc0, B, H, s);
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        const float* panel = pw + p * H * 4 * L;
+        row_blocks<6>(s.n, [&]<int R>(int b0) {
+          v16 acc[R][4];
+          float* grow[R];
+          for (int r = 0; r < R; ++r) {
+            grow[r] = pg + ((s.t * B) + b0 + r) * 4 * H;
+            for (int g = 0; g < 4; ++g) acc[r][g] = load(grow[r] + g * H + j0, nu);
+          }
+          accumulate<4, R>(acc, hrows.data() + b0, panel, H);
+          for (int r = 0; r < R; ++r) {
+            const int64_t row = s.t * B + b0 + r;
+            const v16 i = 0.5f + 0.5f * tanh16(0.5f * acc[r][0]);
+            const v16 f = 0.5f + 0.5f * tanh16(0.5f * acc[r][1]);
+            const v16 g = tanh16(0.5f * acc[r][2]);
+            const v16 o = 0.5f + 0.5f * tanh16(0.5f * acc[r][3]);
+            const v16 ct = f * load(crows[b0 + r] + j0, nu) + i * g;
+            const v16 tc = tanh16(ct);
+            store(grow[r] + j0, i, nu);
+            store(grow[r] + H + j0, f, nu);
+            store(grow[r] + 2 * H + j0, g, nu);
+            store(grow[r] + 3 * H + j0, o, nu);
+            store(pc + row * H + j0, ct, nu);
+            if (ptc) store(ptc + row * H + j0, tc, nu);
+            store(py + row * H + j0, o * tc, nu);
+          }
+        });
+      }
+#pragma omp barrier
+    }
+  }
+}
+
+void lstm_forward(at::Tensor gates, at::Tensor packed, at::Tensor c,
+                  std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0, at::Tensor c0,
+                  at::Tensor coords) {
+  lstm_forward_steps(gates, packed, c, tanh_c, y, h0, c0, read_steps(coords));
+}
+
+void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std::optional<at::Tensor> m,
+                 at::Tensor y, at::Tensor h0, const std::vector<Step>& steps) {
+  
+  const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
+  float *pg = ptr(gates), *py = ptr(y), *pm = maybe_ptr(m);
+  const float *ph0 = ptr(h0), *pw = ptr(packed), *pb = ptr(b_hn);
+  const int nt = threads_for(P, 6 * B * H * H);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    std::vector<const float*> hrows(B);
+    for (const Step& s : steps) {
+      previous_rows(hrows, py, ph0, B, H, s);
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        const float* panel = pw + p * H * 3 * L;
+        const v16 bn = load(pb + j0, nu);
+        row_blocks<8>(s.n, [&]<int R>(int b0) {
+          v16 acc[R][3];
+          float* grow[R];
+          for (int r = 0; r < R; ++r) {
+            grow[r] = pg + ((s.t * B) + b0 + r) * 3 * H;
+            acc[r][0] = load(grow[r] + j0, nu);
+            acc[r][1] = load(grow[r] + H + j0, nu);
+            acc[r][2] = splat(0.0f);  // W_hn h_{t-1} alone: r multiplies it with b_hn
+          }
+          accumulate<3, R>(acc, hrows.data() + b0, panel, H);
+          for (int r = 0; r < R; ++r) {
+            const int64_t row = s.t * B + b0 + r;
+            const v16 rg = sigmoid16(acc[r][0]);
+            const v16 z = sigmoid16(acc[r][1]);
+            const v16 mj = acc[r][2] + bn;
+            const v16 cand = tanh16(0.5f * load(grow[r] + 2 * H + j0, nu) + rg * mj);
+            const v16 hp = load(hrows[b0 + r] + j0, nu);
+            store(grow[r] + j0, rg, nu);
+            store(grow[r] + H + j0, z, nu);
+            store(grow[r] + 2 * H + j0, cand, nu);
+            if (pm) store(pm + row * H + j0, mj, nu);
+            store(py + row * H + j0, cand + z * (hp - cand), nu);
+          }
+        });
+      }
+#pragma omp barrier
+    }
+  }
+}
+
+void gru_forward(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std::optional<at::Tensor> m,
+                 at::Tensor y, at::Tensor h0, at::Tensor coords) {
+  gru_forward_steps(gates, packed, b_hn, m, y, h0, read_steps(coords));
+}
+
+// y[t] holds 2(W_ih x_t + b) and becomes h_t; rows past a step's n are set to zero
+void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0, const std::vector<Step>& steps) {
+  
+  const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
+  float* py = ptr(y);
+  const float *ph0 = ptr(h0), *pw = ptr(packed);
+  const int nt = threads_for(P, 2 * B * H * H);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    std::vector<const float*> hrows(B);
+    for (const Step& s : steps) {
+      previous_rows(hrows, py, ph0, B, H, s);
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        for (int64_t b = s.n; b < B; ++b) store(py + (s.t * B + b) * H + j0, splat(0.0f), nu);
+        const float* panel = pw + p * H * L;
+        row_blocks<16>(s.n, [&]<int R>(int b0) {
+          v16 acc[R][1];
+          for (int r = 0; r < R; ++r) acc[r][0] = load(py + (s.t * B + b0 + r) * H + j0, nu);
+          accumulate<1, R>(acc, hrows.data() + b0, panel, H);
+          for (int r = 0; r < R; ++r)
+            store(py + (s.t * B + b0 + r) * H + j0, tanh16(0.5f * acc[r][0]), nu);
+        });
+      }
+#pragma omp barrier
+    }
+  }
+}
+
+void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor coords) {
+  rnn_tanh_forward_steps(y, packed, h0, read_steps(coords));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward sweeps, last step first. `packed` is pack_backward(W_hh as the numba loop receives it);
+// `carried` (B, H) is scratch; returns the rows of the last `carried` (delta W_hh of the first
+// visited step), which the caller adds to dh.
+
+namespace {
+
+// carried[b, panel p] = d[b] (Q,) W[:, panel p] for b < n; d rows of stride Q
+inline void back_product(const float* d, int64_t Q, const float* panel, float* carried, int64_t H,
+                         int j0, int nu, int64_t n) {
+  row_blocks<12>(n, [&]<int R>(int b0) {
+    v16 acc[R][1];
+    const float* rows[R];
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = splat(0.0f);
+      rows[r] = d + (b0 + r) * Q;
+    }
+    accumulate<1, R>(acc, rows, panel, Q);
+    for (int r = 0; r < R; ++r) store(carried + (b0 + r) * H + j0, acc[r][0], nu);
+  });
+}
+
+// dh_t = dh + dy[t] (stored in state_grads when asked for), for row b's units [j0, j0 + nu)
+inline v16 total_derivative(float* dh, const float* dy, float* state_grads, int64_t t, int64_t b,
+                            int64_t B, int64_t H, int j0, int nu) {
+  v16 d = load(dh + b * H + j0, nu);
+  if (dy) {
+    d += load(dy + (t * B + b) * H + j0, nu);
+    store(dh + b * H + j0, d, nu);
+  }
+  if (state_grads) store(state_grads + (t * B + b) * H + j0, d, nu);
+  return d;
+}
+
+}  // namespace
+
+int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy, at::Tensor gates,
+                      at::Tensor tanh_c, at::Tensor c, at::Tensor c0, at::Tensor d_pre,
+                      std::optional<at::Tensor> state_grads, at::Tensor packed, at::Tensor carried,
+                      at::Tensor coords) {
+  const auto steps = read_steps(coords);
+  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 4 * H;
+  float *pdh = ptr(dh), *pdc = ptr(dc), *pd = ptr(d_pre), *pcar = ptr(carried),
+        *psg = maybe_ptr(state_grads);
+  const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *ptc = ptr(tanh_c), *pc = ptr(c),
+              *pc0 = ptr(c0), *pw = ptr(packed);
+  const int nt = threads_for(P, 8 * B * H * H);
+  int64_t rows = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    int64_t taken = 0;  // rows of `carried` written by the step processed before
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      const Step& s = *it;
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        for (int64_t b = 0; b < taken; ++b) store(pdh + b * H + j0, load(pcar + b * H + j0, nu), nu);
+        for (int64_t b = 0; b < s.n; ++b) {
+          const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
+          const float* cp = b < s.k ? pc + (s.prev * B + b) * H : pc0 + b * H;
+          const float* a = pg + (s.t * B + b) * Q;
+          float* d = pd + (s.t * B + b) * Q;
+          const v16 i = load(a + j0, nu), f = load(a + H + j0, nu), g = load(a + 2 * H + j0, nu),
+                    o = load(a + 3 * H + j0, nu), tc = load(ptc + (s.t * B + b) * H + j0, nu);
+          const v16 dct = load(pdc + b * H + j0, nu) + dht * o * (1.0f - tc * tc);
+          store(d + j0, dct * g * i * (1.0f - i), nu);
+          store(d + H + j0, dct * load(cp + j0, nu) * f * (1.0f - f), nu);
+          store(d + 2 * H + j0, dct * i * (1.0f - g * g), nu);
+          store(d + 3 * H + j0, dht * tc * o * (1.0f - o), nu);
+          store(pdc + b * H + j0, dct * f, nu);
+        }
+      }
+#pragma omp barrier
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+      }
+      taken = s.n;
+      // no barrier: the next step's delta reads only this thread's own units of `carried`
+    }
+#pragma omp single
+    rows = taken;
+  }
+  return rows;
+}
+
+int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tensor> dy,
+                     at::Tensor gates, at::Tensor m, at::Tensor y, at::Tensor h0, at::Tensor d_rec,
+                     at::Tensor d_cand, std::optional<at::Tensor> state_grads, at::Tensor packed,
+                     at::Tensor carried, at::Tensor coords) {
+  const auto steps = read_steps(coords);
+  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 3 * H;
+  float *pdh = ptr(dh), *pz = ptr(through_z), *pd = ptr(d_rec), *pn = ptr(d_cand),
+        *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
+  const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *pm = ptr(m), *py = ptr(y), *ph0 = ptr(h0),
+              *pw = ptr(packed);
+  const int nt = threads_for(P, 6 * B * H * H);
+  int64_t rows = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    int64_t taken = 0;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      const Step& s = *it;
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        for (int64_t b = 0; b < taken; ++b)
+          store(pdh + b * H + j0, load(pz + b * H + j0, nu) + load(pcar + b * H + j0, nu), nu);
+        for (int64_t b = 0; b < s.n; ++b) {
+          const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
+          const float* hp = b < s.k ? py + (s.prev * B + b) * H : ph0 + b * H;
+          const float* a = pg + (s.t * B + b) * Q;
+          float* d = pd + (s.t * B + b) * Q;
+          const v16 r = load(a + j0, nu), z = load(a + H + j0, nu), cand = load(a + 2 * H + j0, nu);
+          const v16 dn = (dht - dht * z) * (1.0f - cand * cand);
+          store(pz + b * H + j0, dht * z, nu);
+          store(pn + (s.t * B + b) * H + j0, dn, nu);
+          store(d + H + j0, (load(hp + j0, nu) - cand) * dht * z * (1.0f - z), nu);
+          store(d + j0, dn * load(pm + (s.t * B + b) * H + j0, nu) * r * (1.0f - r), nu);
+          store(d + 2 * H + j0, dn * r, nu);
+        }
+      }
+#pragma omp barrier
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+      }
+      taken = s.n;
+    }
+#pragma omp single
+    rows = taken;
+  }
+  return rows;
+}
+
+int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tensor y,
+                          at::Tensor d_pre, std::optional<at::Tensor> state_grads,
+                          at::Tensor packed, at::Tensor carried, at::Tensor coords) {
+  const auto steps = read_steps(coords);
+  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = H;
+  float *pdh = ptr(dh), *pd = ptr(d_pre), *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
+  const float *pdy = maybe_ptr(dy), *py = ptr(y), *pw = ptr(packed);
+  const int nt = threads_for(P, 2 * B * H * H);
+  int64_t rows = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    int64_t taken = 0;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      const Step& s = *it;
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        for (int64_t b = 0; b < taken; ++b) store(pdh + b * H + j0, load(pcar + b * H + j0, nu), nu);
+        for (int64_t b = 0; b < s.n; ++b) {
+          const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
+          const v16 h = load(py + (s.t * B + b) * H + j0, nu);
+          store(pd + (s.t * B + b) * Q + j0, dht * (1.0f - h * h), nu);
+        }
+      }
+#pragma omp barrier
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+      }
+      taken = s.n;
+    }
+#pragma omp single
+    rows = taken;
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One decoding step in one call: the input projection and the step, no autograd. x (B, I);
+// h, c (B, H); the weights prepared as for the loops above (doubled tanh rows).
+
+namespace {
+
+std::vector<Step> one_step(int64_t rows) { return {Step{0, -1, 0, rows}}; }
+
+}  // namespace
+
+std::vector<at::Tensor> lstm_step(at::Tensor x, at::Tensor h, at::Tensor c, at::Tensor packed_ih,
+                                  std::optional<at::Tensor> bias, at::Tensor packed_hh) {
+  const int64_t B = h.size(0), H = h.size(1);
+  auto gates = project(x.contiguous(), packed_ih, bias, H).view({1, B, 4 * H});
+  auto h_new = at::empty({1, B, H}, h.options()), c_new = at::empty({1, B, H}, h.options());
+  lstm_forward_steps(gates, packed_hh, c_new, std::nullopt, h_new, h.contiguous(), c.contiguous(),
+                     one_step(B));
+  return {h_new[0], c_new[0], gates[0]};
+}
+
+std::vector<at::Tensor> gru_step(at::Tensor x, at::Tensor h, at::Tensor packed_ih,
+                                 std::optional<at::Tensor> bias, at::Tensor packed_hh,
+                                 at::Tensor b_hn) {
+  const int64_t B = h.size(0), H = h.size(1);
+  auto gates = project(x.contiguous(), packed_ih, bias, H).view({1, B, 3 * H});
+  auto h_new = at::empty({1, B, H}, h.options());
+  gru_forward_steps(gates, packed_hh, b_hn, std::nullopt, h_new, h.contiguous(), one_step(B));
+  return {h_new[0], gates[0]};
+}
+
+at::Tensor rnn_tanh_step(at::Tensor x, at::Tensor h, at::Tensor packed_ih,
+                         std::optional<at::Tensor> bias, at::Tensor packed_hh) {
+  const int64_t B = h.size(0), H = h.size(1);
+  auto y = project(x.contiguous(), packed_ih, bias, H).view({1, B, H});
+  rnn_tanh_forward_steps(y, packed_hh, h.contiguous(), one_step(B));
+  return y[0];
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("lstm_step", &lstm_step);
+  m.def("gru_step", &gru_step);
+  m.def("rnn_tanh_step", &rnn_tanh_step);
+  m.def("pack_forward", &pack_forward);
+  m.def("pack_backward", &pack_backward);
+  m.def("project", &project);
+  m.def("lstm_forward", &lstm_forward);
+  m.def("gru_forward", &gru_forward);
+  m.def("rnn_tanh_forward", &rnn_tanh_forward);
+  m.def("lstm_backward", &lstm_backward);
+  m.def("gru_backward", &gru_backward);
+  m.def("rnn_tanh_backward", &rnn_tanh_backward);
+}

@@ -1,0 +1,286 @@
+"""The C++ loops (seqlab.nn.native) against their numba twins, and the paths without them."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from seqlab.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, native
+from seqlab.nn import sequence_loops as numba_loops
+from seqlab.nn.bptt_common import schedule
+
+compiled = native.loops()
+needs_compiled = pytest.mark.skipif(compiled is None, reason="the C++ loops could not be built")
+
+# (B, T, H): one row; H below, at and past one panel of 16 units; more rows than a register block
+SHAPES = [(1, 7, 5), (3, 6, 20), (7, 9, 33), (13, 5, 16), (20, 4, 40)]
+
+
+def batch_sizes(B, T, ragged):
+    return sorted((max(1, B - t // 2) for t in range(T)), reverse=True) if ragged else [B] * T
+
+
+def scratch(B, width):
+    return np.empty((B, width), dtype=np.float32)
+
+
+def assert_same(native_out, numba_out, what):
+    for a, b in zip(native_out, numba_out, strict=True):
+        torch.testing.assert_close(a, b, atol=2e-5, rtol=1e-4, msg=what)
+
+
+@needs_compiled
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_lstm_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
+    B, T, H = shape
+    gen = torch.Generator().manual_seed(B * 100 + T)
+    steps = schedule(batch_sizes(B, T, ragged), reverse)
+    coords = numba_loops.coordinates(steps)
+    gates0 = torch.randn(T, B, 4 * H, generator=gen)
+    w = torch.randn(4 * H, H, generator=gen) * 0.3
+    h0, c0, dy = (torch.randn(*s, generator=gen) for s in ((B, H), (B, H), (T, B, H)))
+
+    def forward(use_native):
+        g, c, tc, y = gates0.clone(), *(torch.zeros(T, B, H) for _ in range(3))
+        if use_native:
+            compiled.lstm_forward(
+                g, compiled.pack_forward(w, 4), c, tc, y, h0, c0, native.coordinates(steps)
+            )
+        else:
+            w_t = w.t().contiguous().numpy()
+            numba_loops.lstm_forward_sequence(
+                g.numpy(), w_t, c.numpy(), tc.numpy(), y.numpy(), h0.numpy(), c0.numpy(),
+                scratch(B, 4 * H), coords,
+            )  # fmt: skip
+        return g, c, tc, y
+
+    fwd = forward(True)
+    assert_same(fwd, forward(False), "lstm forward")
+    g, c, tc, _ = fwd
+
+    def backward(use_native):
+        dh, dc = h0.clone(), c0.clone()
+        d_pre, state_grads, carried = (
+            torch.zeros(T, B, 4 * H),
+            torch.zeros(T, B, H),
+            torch.zeros(B, H),
+        )
+        if use_native:
+            rows = compiled.lstm_backward(
+                dh, dc, dy, g, tc, c, c0, d_pre, state_grads, compiled.pack_backward(w), carried,
+                native.coordinates(steps),
+            )  # fmt: skip
+        else:
+            rows = numba_loops.lstm_backward_sequence(
+                dh.numpy(), dc.numpy(), dy.numpy(), g.numpy(), tc.numpy(), c.numpy(), c0.numpy(),
+                d_pre.numpy(), state_grads.numpy(), w.numpy(), carried.numpy(), coords,
+            )  # fmt: skip
+        return dh, dc, d_pre, state_grads, carried[:rows]
+
+    assert_same(backward(True), backward(False), "lstm backward")
+
+
+@needs_compiled
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_gru_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
+    B, T, H = shape
+    gen = torch.Generator().manual_seed(B * 100 + T + 1)
+    steps = schedule(batch_sizes(B, T, ragged), reverse)
+    coords = numba_loops.coordinates(steps)
+    gates0 = torch.randn(T, B, 3 * H, generator=gen)
+    w = torch.randn(3 * H, H, generator=gen) * 0.3
+    b_hn, h0, dy = (torch.randn(*s, generator=gen) for s in ((H,), (B, H), (T, B, H)))
+
+    def forward(use_native):
+        g, m, y = gates0.clone(), torch.zeros(T, B, H), torch.zeros(T, B, H)
+        if use_native:
+            compiled.gru_forward(
+                g, compiled.pack_forward(w, 3), b_hn, m, y, h0, native.coordinates(steps)
+            )
+        else:
+            numba_loops.gru_forward_sequence(
+                g.numpy(), w.t().contiguous().numpy(), b_hn.numpy(), m.numpy(), y.numpy(),
+                h0.numpy(), scratch(B, 3 * H), coords,
+            )  # fmt: skip
+        return g, m, y
+
+    fwd = forward(True)
+    assert_same(fwd, forward(False), "gru forward")
+    g, m, y = fwd
+
+    def backward(use_native):
+        dh, through_z = h0.clone(), torch.zeros(B, H)
+        d_rec, d_cand = torch.zeros(T, B, 3 * H), torch.zeros(T, B, H)
+        state_grads, carried = torch.zeros(T, B, H), torch.zeros(B, H)
+        if use_native:
+            rows = compiled.gru_backward(
+                dh, through_z, dy, g, m, y, h0, d_rec, d_cand, state_grads,
+                compiled.pack_backward(w), carried, native.coordinates(steps),
+            )  # fmt: skip
+        else:
+            rows = numba_loops.gru_backward_sequence(
+                dh.numpy(), through_z.numpy(), dy.numpy(), g.numpy(), m.numpy(), y.numpy(),
+                h0.numpy(), d_rec.numpy(), d_cand.numpy(), state_grads.numpy(), w.numpy(),
+                carried.numpy(), coords,
+            )  # fmt: skip
+        return dh, through_z, d_rec, d_cand, state_grads, carried[:rows]
+
+    assert_same(backward(True), backward(False), "gru backward")
+
+
+@needs_compiled
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_rnn_tanh_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
+    B, T, H = shape
+    gen = torch.Generator().manual_seed(B * 100 + T + 2)
+    steps = schedule(batch_sizes(B, T, ragged), reverse)
+    coords = numba_loops.coordinates(steps)
+    y0 = torch.randn(T, B, H, generator=gen)
+    w = torch.randn(H, H, generator=gen) * 0.3
+    h0, dy = torch.randn(B, H, generator=gen), torch.randn(T, B, H, generator=gen)
+
+    def forward(use_native):
+        y = y0.clone()
+        if use_native:
+            compiled.rnn_tanh_forward(y, compiled.pack_forward(w, 1), h0, native.coordinates(steps))
+        else:
+            w_t = w.t().contiguous().numpy()
+            numba_loops.rnn_tanh_sequence(y.numpy(), w_t, h0.numpy(), scratch(B, H), coords)
+        return (y,)
+
+    fwd = forward(True)
+    assert_same(fwd, forward(False), "rnn forward")
+    (y,) = fwd
+
+    def backward(use_native):
+        dh, d_pre = h0.clone(), torch.zeros(T, B, H)
+        state_grads, carried = torch.zeros(T, B, H), torch.zeros(B, H)
+        if use_native:
+            rows = compiled.rnn_tanh_backward(
+                dh, dy, y, d_pre, state_grads, compiled.pack_backward(w), carried,
+                native.coordinates(steps),
+            )  # fmt: skip
+        else:
+            rows = numba_loops.rnn_tanh_backward_sequence(
+                dh.numpy(), dy.numpy(), y.numpy(), d_pre.numpy(), state_grads.numpy(), w.numpy(),
+                carried.numpy(), coords,
+            )  # fmt: skip
+        return dh, d_pre, state_grads, carried[:rows]
+
+    assert_same(backward(True), backward(False), "rnn backward")
+
+
+@needs_compiled
+@pytest.mark.parametrize("gates", [1, 3, 4])
+@pytest.mark.parametrize("rows", [1, 5, 17])
+def test_project_is_x_times_w_transposed_plus_bias(gates, rows):
+    H, I = 21, 9
+    w, x, b = torch.randn(gates * H, I), torch.randn(rows, I), torch.randn(gates * H)
+    packed = compiled.pack_forward(w, gates)
+    torch.testing.assert_close(compiled.project(x, packed, b, H), torch.addmm(b, x, w.t()))
+    torch.testing.assert_close(compiled.project(x, packed, None, H), x @ w.t())
+
+
+@needs_compiled
+def test_nan_and_inf_pass_through_the_loops_as_in_torch():
+    B, T, H = 3, 4, 20
+    x = torch.randn(T, B, 8)
+    x[1, 0, 0], x[2, 1, 3] = float("nan"), float("inf")
+    for cls in (LSTM, GRU, RNN):
+        ours, theirs = cls(8, H), getattr(torch.nn, cls.__name__)(8, H)
+        theirs.load_state_dict(ours.state_dict())
+        with torch.no_grad():
+            got, want = ours(x)[0], theirs(x)[0]
+        assert torch.equal(got.isnan(), want.isnan()), cls.__name__
+        torch.testing.assert_close(got.nan_to_num(), want.nan_to_num(), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [(LSTM, torch.nn.LSTM), (GRU, torch.nn.GRU), (RNN, torch.nn.RNN)],
+    ids=["lstm", "gru", "rnn"],
+)
+@pytest.mark.parametrize("B", [1, 6])
+def test_layers_match_torch_nn_without_the_compiled_loops(monkeypatch, ours, theirs, B):
+    monkeypatch.setattr(native, "loops", lambda: None)  # the numba loops and per-step products
+    torch.manual_seed(B)
+    a, b = (
+        ours(7, 20, num_layers=2, bidirectional=True),
+        theirs(7, 20, num_layers=2, bidirectional=True),
+    )
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(9, B, 7, requires_grad=True)
+    y_a, y_b = a(x)[0], b(x)[0]
+    torch.testing.assert_close(y_a, y_b, atol=1e-5, rtol=1e-4)
+    g = torch.randn_like(y_a)
+    grads_a = torch.autograd.grad(y_a, [x, *a.parameters()], g)
+    grads_b = torch.autograd.grad(y_b, [x, *b.parameters()], g)
+    for ga, gb in zip(grads_a, grads_b, strict=True):
+        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.parametrize("B", [1, 5, 20])
+def test_decoding_steps_match_torch_nn_cells(B):
+    torch.manual_seed(B)
+    for ours, theirs in (
+        (LSTMCell, torch.nn.LSTMCell),
+        (GRUCell, torch.nn.GRUCell),
+        (RNNCell, torch.nn.RNNCell),
+    ):
+        a, b = ours(9, 37), theirs(9, 37)
+        b.load_state_dict(a.state_dict())
+        x, h = torch.randn(B, 9), torch.randn(B, 37)
+        state = (h, torch.randn(B, 37)) if ours is LSTMCell else h
+        with torch.inference_mode():
+            got, want = a(x, state), b(x, state)
+        for g, w in zip(
+            got if isinstance(got, tuple) else (got,),
+            want if isinstance(want, tuple) else (want,),
+            strict=True,
+        ):
+            torch.testing.assert_close(g, w, atol=1e-5, rtol=1e-4)
+
+
+def test_a_failed_build_warns_once_and_the_numba_loops_run(monkeypatch):
+    import torch.utils.cpp_extension as tooling
+
+    def no_compiler(**_):
+        raise RuntimeError("Error building extension: g++: command not found")
+
+    monkeypatch.setattr(tooling, "load", no_compiler)
+    native.loops.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert native.loops() is None
+            assert native.loops() is None  # cached: no second build, no second warning
+            lstm, x = LSTM(4, 6), torch.randn(3, 2, 4)
+            with torch.no_grad():
+                lstm(x)
+        messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert len(messages) == 1 and "g++: command not found" in messages[0]
+        assert "numba loops run instead" in messages[0]
+    finally:
+        native.loops.cache_clear()
+
+
+def test_seqlab_native_0_chooses_the_numba_loops(monkeypatch):
+    monkeypatch.setenv("SEQLAB_NATIVE", "0")
+    native.loops.cache_clear()
+    try:
+        assert native.loops() is None
+    finally:
+        native.loops.cache_clear()
+
+
+def test_large_steps_keep_the_per_step_products():
+    w = torch.empty(4 * 512, 512)
+    assert native.loops_for(64, w) is None  # 2·64·4·512·512 FLOPs per step
+    assert native.loops_for(1, w) is native.loops()
