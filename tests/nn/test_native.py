@@ -13,8 +13,18 @@ from seqlab.nn.bptt_common import schedule
 compiled = native.loops()
 needs_compiled = pytest.mark.skipif(compiled is None, reason="the C++ loops could not be built")
 
-# (B, T, H): one row; H below, at and past one panel of 16 units; more rows than a register block
-SHAPES = [(1, 7, 5), (3, 6, 20), (7, 9, 33), (13, 5, 16), (20, 4, 40)]
+# (B, T, H): one row; H below, at and past one panel of 16 units; more rows than a register
+# block; and steps large enough for the threads to split the units (with two or more cores)
+SHAPES = [
+    (1, 7, 5),
+    (3, 6, 20),
+    (7, 9, 33),
+    (13, 5, 16),
+    (20, 4, 40),
+    (8, 5, 100),
+    (30, 5, 48),
+    (26, 6, 70),
+]
 
 
 def batch_sizes(B, T, ragged):
@@ -47,7 +57,7 @@ def test_lstm_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
         g, c, tc, y = gates0.clone(), *(torch.zeros(T, B, H) for _ in range(3))
         if use_native:
             compiled.lstm_forward(
-                g, compiled.pack_forward(w, 4), c, tc, y, h0, c0, native.coordinates(steps)
+                g, compiled.pack_forward(w, 4), c, tc, y, h0, c0, steps.coordinates
             )
         else:
             w_t = w.t().contiguous().numpy()
@@ -71,7 +81,7 @@ def test_lstm_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
         if use_native:
             rows = compiled.lstm_backward(
                 dh, dc, dy, g, tc, c, c0, d_pre, state_grads, compiled.pack_backward(w), carried,
-                native.coordinates(steps),
+                steps.coordinates,
             )  # fmt: skip
         else:
             rows = numba_loops.lstm_backward_sequence(
@@ -99,9 +109,7 @@ def test_gru_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
     def forward(use_native):
         g, m, y = gates0.clone(), torch.zeros(T, B, H), torch.zeros(T, B, H)
         if use_native:
-            compiled.gru_forward(
-                g, compiled.pack_forward(w, 3), b_hn, m, y, h0, native.coordinates(steps)
-            )
+            compiled.gru_forward(g, compiled.pack_forward(w, 3), b_hn, m, y, h0, steps.coordinates)
         else:
             numba_loops.gru_forward_sequence(
                 g.numpy(), w.t().contiguous().numpy(), b_hn.numpy(), m.numpy(), y.numpy(),
@@ -120,7 +128,7 @@ def test_gru_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
         if use_native:
             rows = compiled.gru_backward(
                 dh, through_z, dy, g, m, y, h0, d_rec, d_cand, state_grads,
-                compiled.pack_backward(w), carried, native.coordinates(steps),
+                compiled.pack_backward(w), carried, steps.coordinates,
             )  # fmt: skip
         else:
             rows = numba_loops.gru_backward_sequence(
@@ -149,7 +157,7 @@ def test_rnn_tanh_loops_write_what_the_numba_loops_write(shape, reverse, ragged)
     def forward(use_native):
         y = y0.clone()
         if use_native:
-            compiled.rnn_tanh_forward(y, compiled.pack_forward(w, 1), h0, native.coordinates(steps))
+            compiled.rnn_tanh_forward(y, compiled.pack_forward(w, 1), h0, steps.coordinates)
         else:
             w_t = w.t().contiguous().numpy()
             numba_loops.rnn_tanh_sequence(y.numpy(), w_t, h0.numpy(), scratch(B, H), coords)
@@ -165,7 +173,7 @@ def test_rnn_tanh_loops_write_what_the_numba_loops_write(shape, reverse, ragged)
         if use_native:
             rows = compiled.rnn_tanh_backward(
                 dh, dy, y, d_pre, state_grads, compiled.pack_backward(w), carried,
-                native.coordinates(steps),
+                steps.coordinates,
             )  # fmt: skip
         else:
             rows = numba_loops.rnn_tanh_backward_sequence(
@@ -278,9 +286,3 @@ def test_seqlab_native_0_chooses_the_numba_loops(monkeypatch):
         assert native.loops() is None
     finally:
         native.loops.cache_clear()
-
-
-def test_large_steps_keep_the_per_step_products():
-    w = torch.empty(4 * 512, 512)
-    assert native.loops_for(64, w) is None  # 2·64·4·512·512 FLOPs per step
-    assert native.loops_for(1, w) is native.loops()

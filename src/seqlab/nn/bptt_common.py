@@ -15,7 +15,7 @@ rows ``[continuing:active]`` start from the initial state there.
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import torch
@@ -35,7 +35,16 @@ class Step:
         return self.t, previous, self.continuing, self.active
 
 
-def schedule(batch_sizes: Sequence[int], reverse: bool) -> list[Step]:
+class Schedule(tuple):
+    """`Step`s in visiting order, with their coordinates as one tensor for the compiled loops."""
+
+    @cached_property
+    def coordinates(self) -> torch.Tensor:
+        """``Step.coords`` of every step, (S, 4) int64 (read, never written, by the C++ loops)."""
+        return torch.tensor([s.coords for s in self], dtype=torch.int64).reshape(-1, 4)
+
+
+def schedule(batch_sizes: Sequence[int], reverse: bool) -> Schedule:
     """The steps one direction of a layer takes, in visiting order.
 
     Parameters
@@ -51,6 +60,13 @@ def schedule(batch_sizes: Sequence[int], reverse: bool) -> list[Step]:
     >>> [(s.t, s.active, s.continuing) for s in schedule([2, 1], reverse=True)]
     [(1, 1, 0), (0, 2, 1)]
     """
+    return _schedule(tuple(batch_sizes), reverse)
+
+
+# a training loop asks for the same few schedules at every step: building one is a Python loop
+# over T steps, which at B = 1 costs as much as the step's arithmetic
+@lru_cache(maxsize=256)
+def _schedule(batch_sizes: tuple[int, ...], reverse: bool) -> Schedule:
     T = len(batch_sizes)
     times = range(T - 1, -1, -1) if reverse else range(T)
     steps, previous = [], None
@@ -59,7 +75,7 @@ def schedule(batch_sizes: Sequence[int], reverse: bool) -> list[Step]:
         continuing = 0 if previous is None else min(active, batch_sizes[previous])
         steps.append(Step(t, active, previous, continuing))
         previous = t
-    return steps
+    return Schedule(steps)
 
 
 def previous_rows(states: torch.Tensor, init: torch.Tensor, step: Step) -> torch.Tensor:

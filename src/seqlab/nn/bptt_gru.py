@@ -179,9 +179,9 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
 def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
-    compiled = native.loops_for(B, w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function, at every batch size
-        packed, coords = compiled.pack_forward(w_hh, 3), native.coordinates(steps)
+        packed, coords = compiled.pack_forward(w_hh, 3), steps.coordinates
         compiled.gru_forward(gates, packed, b_hn.contiguous(), m, y, h0.contiguous(), coords)
         return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
@@ -200,9 +200,9 @@ def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
     through_z = torch.empty_like(dh)  # δh_t z_t: the path straight to h_{t-1}
     B, H = dh.shape
-    compiled = native.loops_for(B, w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function, at every batch size
-        carried, coords = torch.empty_like(dh), native.coordinates(steps)
+        carried, coords = torch.empty_like(dh), steps.coordinates
         rows = compiled.gru_backward(
             dh, through_z, native.optional(dy), gates, m, y, h0.contiguous(), d_rec, d_cand,
             state_grads, compiled.pack_backward(w_hh), carried, coords,

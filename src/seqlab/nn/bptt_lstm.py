@@ -167,10 +167,10 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
 def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
-    compiled = native.loops_for(B, w_hh2)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function, at every batch size
         packed = compiled.pack_forward(w_hh2, 4)
-        h0, c0, coords = h0.contiguous(), c0.contiguous(), native.coordinates(steps)
+        h0, c0, coords = h0.contiguous(), c0.contiguous(), steps.coordinates
         compiled.lstm_forward(gates, packed, c, tanh_c, y, h0, c0, coords)
         return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
@@ -188,9 +188,9 @@ def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
 def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
     B, H = dh.shape
-    compiled = native.loops_for(B, w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function, at every batch size
-        carried, coords = torch.empty_like(dh), native.coordinates(steps)
+        carried, coords = torch.empty_like(dh), steps.coordinates
         rows = compiled.lstm_backward(
             dh, dc, native.optional(dy), gates, tanh_c, c, c0.contiguous(), d_pre,
             state_grads, compiled.pack_backward(w_hh), carried, coords,

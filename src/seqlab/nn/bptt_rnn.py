@@ -149,9 +149,9 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
 def _forward_fused(kernels, y, h0, w_hh2, steps):
     """The tanh forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
-    compiled = native.loops_for(B, w_hh2)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function, at every batch size
-        packed, coords = compiled.pack_forward(w_hh2, 1), native.coordinates(steps)
+        packed, coords = compiled.pack_forward(w_hh2, 1), steps.coordinates
         compiled.rnn_tanh_forward(y, packed, h0.contiguous(), coords)
         return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
@@ -166,9 +166,9 @@ def _forward_fused(kernels, y, h0, w_hh2, steps):
 def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):
     """The tanh backward sweep on CPU float32: per step one numba kernel and one product."""
     B, H = dh.shape
-    compiled = native.loops_for(B, w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function, at every batch size
-        carried, coords = torch.empty_like(dh), native.coordinates(steps)
+        carried, coords = torch.empty_like(dh), steps.coordinates
         rows = compiled.rnn_tanh_backward(
             dh, native.optional(dy), y, d_pre, state_grads, compiled.pack_backward(w_hh),
             carried, coords,

@@ -70,7 +70,6 @@ class PreparedWeights:
         self._step_scratch: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._packed: torch.Tensor | None = None
         self._packed_ih: torch.Tensor | None = None
-        self._one_step: dict[int, torch.Tensor] = {}
 
     def packed(self, compiled) -> torch.Tensor:
         """``W_hh`` packed by panels for the C++ loops (``seqlab.nn.native``), kept."""
@@ -88,16 +87,7 @@ class PreparedWeights:
 
     def one_call(self, rows: int):
         """The C++ loops when a step of `rows` rows runs as one call (projection included)."""
-        if rows > native.PROJECT_MAX_ROWS:
-            return None
-        return native.loops_for(rows, self.w_hh)
-
-    def one_step(self, rows: int) -> torch.Tensor:
-        """The coordinates of one step of `rows` rows from the given state, kept."""
-        found = self._one_step.get(rows)
-        if found is None:
-            found = self._one_step[rows] = torch.tensor([[0, -1, 0, rows]], dtype=torch.int64)
-        return found
+        return native.loops() if rows <= native.PROJECT_MAX_ROWS else None
 
     def step_scratch(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
         """Scratch and coordinates of one step of `rows` rows for the compiled loops, kept."""
@@ -217,10 +207,10 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     y, cells = new(T, B, H), new(T, B, H)
-    compiled = native.loops_for(B, prepared.w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function
         h0, c0, packed = h0.contiguous(), c0.contiguous(), prepared.packed(compiled)
-        compiled.lstm_forward(gates, packed, cells, None, y, h0, c0, native.coordinates(steps))
+        compiled.lstm_forward(gates, packed, cells, None, y, h0, c0, steps.coordinates)
         return y, cells, gates, steps
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().lstm_sequence(
@@ -242,9 +232,9 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     steps = schedule(batch_sizes, reverse)
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
     y = x.new_zeros(T, B, H) if batch_sizes[-1] < B else x.new_empty(T, B, H)
-    compiled = native.loops_for(B, prepared.w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function
-        packed, coords = prepared.packed(compiled), native.coordinates(steps)
+        packed, coords = prepared.packed(compiled), steps.coordinates
         compiled.gru_forward(gates, packed, prepared.b_hn, None, y, h0.contiguous(), coords)
         return y, gates, steps
     if B <= SEQUENCE_LOOP_MAX_ROWS:
@@ -265,10 +255,10 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     T, B, _ = x.shape
     steps = schedule(batch_sizes, reverse)
     y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
-    compiled = native.loops_for(B, prepared.w_hh)
+    compiled = native.loops()
     if compiled is not None:  # all steps in one C++ function
         packed = prepared.packed(compiled)
-        compiled.rnn_tanh_forward(y, packed, h0.contiguous(), native.coordinates(steps))
+        compiled.rnn_tanh_forward(y, packed, h0.contiguous(), steps.coordinates)
         return y, steps
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         loop = sequence_loops().rnn_tanh_sequence
@@ -292,12 +282,12 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.lstm_step(x, h, c, packed_ih, prepared.bias, packed_hh)
     gates = prepared.project(x)
-    compiled = native.loops_for(B, prepared.w_hh)
+    compiled = native.loops()
     if compiled is not None:  # the recurrent product and the gates in one C++ call
         h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
         compiled.lstm_forward(
             gates.view(1, B, 4 * H), prepared.packed(compiled), c_new, None, h_new,
-            h.contiguous(), c.contiguous(), prepared.one_step(B),
+            h.contiguous(), c.contiguous(), schedule([B], reverse=False).coordinates,
         )  # fmt: skip
         return h_new[0], c_new[0], gates
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
@@ -333,12 +323,12 @@ def gru_step(x, h, prepared: PreparedWeights):
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.gru_step(x, h, packed_ih, prepared.bias, packed_hh, prepared.b_hn)
     gates = prepared.project(x)
-    compiled = native.loops_for(B, prepared.w_hh)
+    compiled = native.loops()
     if compiled is not None:  # the recurrent product and the gates in one C++ call
         h_new = x.new_empty(1, B, H)
         compiled.gru_forward(
             gates.view(1, B, 3 * H), prepared.packed(compiled), prepared.b_hn, None, h_new,
-            h.contiguous(), prepared.one_step(B),
+            h.contiguous(), schedule([B], reverse=False).coordinates,
         )  # fmt: skip
         return h_new[0], gates
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
@@ -374,10 +364,12 @@ def rnn_tanh_step(x, h, prepared: PreparedWeights):
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.rnn_tanh_step(x, h, packed_ih, prepared.bias, packed_hh)
     y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
-    compiled = native.loops_for(B, prepared.w_hh)
+    compiled = native.loops()
     if compiled is not None:  # the recurrent product and tanh in one C++ call
         packed = prepared.packed(compiled)
-        compiled.rnn_tanh_forward(y.view(1, B, -1), packed, h.contiguous(), prepared.one_step(B))
+        compiled.rnn_tanh_forward(
+            y.view(1, B, -1), packed, h.contiguous(), schedule([B], reverse=False).coordinates
+        )
         return y
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         loop = sequence_loops().rnn_tanh_sequence

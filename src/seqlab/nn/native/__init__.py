@@ -92,30 +92,11 @@ def loops():
         return None
 
 
-def optional(t: torch.Tensor | None) -> torch.Tensor | None:
-    """`t` contiguous, None stays None (no ``dy``, no ``state_grads``)."""
-    return None if t is None else t.contiguous()
-
-
-#: Above this many FLOPs in a step's recurrent product (2·B·G·H·H) the per-step loop with
-#: oneDNN's product (``bptt_common.fused_forward``) was faster on the 2-core machine of
-#: docs/benchmarks.md: oneDNN blocks a large product for the caches better than the loops'
-#: register kernel, which streams each panel once per block of rows.
-MAX_STEP_FLOPS = 20e6
-
-
 #: Input projections of at most this many rows (a decoding step of a beam or a small batch) use
 #: the loops' kernel instead of a matrix product call, whose fixed cost dominates there.
 PROJECT_MAX_ROWS = 16
 
 
-def loops_for(rows: int, w_hh: torch.Tensor):
-    """`loops` where they are the faster choice for a step of `rows` rows by `w_hh`, else None."""
-    if 2 * rows * w_hh.numel() > MAX_STEP_FLOPS:
-        return None
-    return loops()
-
-
-def coordinates(steps) -> torch.Tensor:
-    """``Step.coords`` of `steps` in visiting order, (S, 4) int64, as the C++ loops read them."""
-    return torch.tensor([s.coords for s in steps], dtype=torch.int64)
+def optional(t: torch.Tensor | None) -> torch.Tensor | None:
+    """`t` contiguous, None stays None (no ``dy``, no ``state_grads``)."""
+    return None if t is None else t.contiguous()

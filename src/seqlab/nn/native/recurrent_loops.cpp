@@ -95,18 +95,24 @@ inline v16 tanh16(v16 x) {
 // sigma(a) for a pre-activation whose row was not doubled: (1 + tanh(a/2)) / 2
 inline v16 sigmoid16(v16 a) { return 0.5f + 0.5f * tanh16(0.5f * a); }
 
-// acc[r][g] += sum_k rows[r][k] * panel[k][g][:]: the register block of a product
+// acc[r][g] += sum_k rows[r][k] * panel[k][g][:]: the register block of a product.
+// A multiply-add waits for the previous one into the same accumulator (about 4 cycles), so a
+// block of fewer than 8 accumulators (one row at B = 1) sums C interleaved chains over k instead.
 template <int G, int R>
 inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* panel, int K) {
-  // a local copy, and the row pointers read once: with `acc` behind a reference the compiler
-  // must assume a store to it may change rows[r][k], and spills every accumulator each k
-  v16 a[R][G];
+  constexpr int C = R * G >= 8 ? 1 : R * G >= 4 ? 2 : R * G >= 2 ? 4 : 8;
+  // local accumulators and row pointers: with `acc` behind a reference the compiler must assume
+  // that a store to it may change rows[r][k], and would spill every accumulator at each k
+  v16 a[C][R][G];
   const float* row[R];
   for (int r = 0; r < R; ++r) {
     row[r] = rows[r];
-    for (int g = 0; g < G; ++g) a[r][g] = acc[r][g];
+    for (int g = 0; g < G; ++g) {
+      a[0][r][g] = acc[r][g];
+      for (int c = 1; c < C; ++c) a[c][r][g] = splat(0.0f);
+    }
   }
-  for (int k = 0; k < K; ++k) {
+  auto step = [&](int c, int k) {
     const float* w = panel + static_cast<int64_t>(k) * G * L;
     v16 wv[G];
 #pragma GCC unroll 4
@@ -118,11 +124,21 @@ inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* 
     for (int r = 0; r < R; ++r) {
       const v16 h = splat(row[r][k]);
 #pragma GCC unroll 4
-      for (int g = 0; g < G; ++g) a[r][g] += h * wv[g];
+      for (int g = 0; g < G; ++g) a[c][r][g] += h * wv[g];
     }
+  };
+  int k = 0;
+  for (; k + C <= K; k += C) {
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) step(c, k + c);
   }
+  for (; k < K; ++k) step(0, k);
   for (int r = 0; r < R; ++r)
-    for (int g = 0; g < G; ++g) acc[r][g] = a[r][g];
+    for (int g = 0; g < G; ++g) {
+      v16 sum = a[0][r][g];
+      for (int c = 1; c < C; ++c) sum += a[c][r][g];
+      acc[r][g] = sum;
+    }
 }
 
 template <int R, class F>
