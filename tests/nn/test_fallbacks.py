@@ -1,5 +1,8 @@
 """oneDNN's private linear ops fail soft: without them seqlab.nn uses torch.mm, warns once, and
-still equals torch.nn; ``torch.backends.mkldnn.flags(enabled=False)`` turns them off."""
+still equals torch.nn; ``torch.backends.mkldnn.flags(enabled=False)`` turns them off.
+
+The layers use these products where the C++ loops (``seqlab.nn.native``) are not available, so
+the tests here run without them."""
 
 import json
 import subprocess
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqlab.nn import GRU, LSTM, RNN
+from seqlab.nn import GRU, LSTM, RNN, native
 from seqlab.nn.bptt_common import ONEDNN_MIN_FLOPS, OneDNNUnavailableWarning, onednn
 
 B, T, I, H = 64, 2, 8, 256  # large enough for the step products to choose oneDNN
@@ -19,8 +22,9 @@ CELLS = {"lstm": (LSTM, torch.nn.LSTM), "gru": (GRU, torch.nn.GRU), "rnn": (RNN,
 
 
 @pytest.fixture(autouse=True)
-def fresh_probe():
+def fresh_probe(monkeypatch):
     """Each test probes the ops anew (they are swapped below), and the next test too."""
+    monkeypatch.setattr(native, "loops", lambda: None)
     onednn.reset()
     yield
     onednn.reset()

@@ -57,7 +57,17 @@ def test_lstm_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
         g, c, tc, y = gates0.clone(), *(torch.zeros(T, B, H) for _ in range(3))
         if use_native:
             compiled.lstm_forward(
-                g, compiled.pack_forward(w, 4), c, tc, y, h0, c0, steps.coordinates
+                g,
+                compiled.pack_forward(w, 4),
+                c,
+                tc,
+                y,
+                h0,
+                c0,
+                steps.coordinates,
+                None,
+                None,
+                None,
             )
         else:
             w_t = w.t().contiguous().numpy()
@@ -109,7 +119,9 @@ def test_gru_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
     def forward(use_native):
         g, m, y = gates0.clone(), torch.zeros(T, B, H), torch.zeros(T, B, H)
         if use_native:
-            compiled.gru_forward(g, compiled.pack_forward(w, 3), b_hn, m, y, h0, steps.coordinates)
+            compiled.gru_forward(
+                g, compiled.pack_forward(w, 3), b_hn, m, y, h0, steps.coordinates, None, None, None
+            )
         else:
             numba_loops.gru_forward_sequence(
                 g.numpy(), w.t().contiguous().numpy(), b_hn.numpy(), m.numpy(), y.numpy(),
@@ -157,7 +169,9 @@ def test_rnn_tanh_loops_write_what_the_numba_loops_write(shape, reverse, ragged)
     def forward(use_native):
         y = y0.clone()
         if use_native:
-            compiled.rnn_tanh_forward(y, compiled.pack_forward(w, 1), h0, steps.coordinates)
+            compiled.rnn_tanh_forward(
+                y, compiled.pack_forward(w, 1), h0, steps.coordinates, None, None, None
+            )
         else:
             w_t = w.t().contiguous().numpy()
             numba_loops.rnn_tanh_sequence(y.numpy(), w_t, h0.numpy(), scratch(B, H), coords)
@@ -186,14 +200,50 @@ def test_rnn_tanh_loops_write_what_the_numba_loops_write(shape, reverse, ragged)
 
 
 @needs_compiled
-@pytest.mark.parametrize("gates", [1, 3, 4])
-@pytest.mark.parametrize("rows", [1, 5, 17])
-def test_project_is_x_times_w_transposed_plus_bias(gates, rows):
-    H, I = 21, 9
-    w, x, b = torch.randn(gates * H, I), torch.randn(rows, I), torch.randn(gates * H)
-    packed = compiled.pack_forward(w, gates)
-    torch.testing.assert_close(compiled.project(x, packed, b, H), torch.addmm(b, x, w.t()))
-    torch.testing.assert_close(compiled.project(x, packed, None, H), x @ w.t())
+@pytest.mark.parametrize("shape", [(1, 6, 20), (9, 5, 33), (30, 4, 48)], ids=str)
+@pytest.mark.parametrize("ragged", [False, True])
+def test_projections_inside_the_loops_equal_projections_given(shape, ragged):
+    B, T, H = shape
+    I = 11
+    gen = torch.Generator().manual_seed(B + T)
+    steps = schedule(batch_sizes(B, T, ragged), reverse=False)
+    x = torch.randn(T, B, I, generator=gen)
+    h0, c0 = torch.randn(B, H, generator=gen), torch.randn(B, H, generator=gen)
+    for gates, run in (
+        (4, compiled.lstm_forward),
+        (3, compiled.gru_forward),
+        (1, compiled.rnn_tanh_forward),
+    ):
+        w_ih, w_hh = (
+            torch.randn(gates * H, I, generator=gen),
+            torch.randn(gates * H, H, generator=gen) * 0.3,
+        )
+        bias = torch.randn(gates * H, generator=gen)
+        given = torch.addmm(bias, x.reshape(T * B, I), w_ih.t()).view(T, B, gates * H)
+        outputs = []
+        for projected in (True, False):
+            buffer = given.clone() if projected else torch.zeros_like(given)
+            inputs = (
+                (None, None, None) if projected else (x, compiled.pack_forward(w_ih, gates), bias)
+            )
+            packed, y = compiled.pack_forward(w_hh, gates), torch.zeros(T, B, H)
+            if gates == 4:
+                c = torch.zeros(T, B, H)
+                run(buffer, packed, c, None, y, h0, c0, steps.coordinates, *inputs)
+                outputs.append((buffer, c, y))
+            elif gates == 3:
+                run(buffer, packed, c0[0], None, y, h0, steps.coordinates, *inputs)
+                outputs.append((buffer, y))
+            else:
+                out = buffer if projected else y
+                run(out, packed, h0, steps.coordinates, *inputs)
+                outputs.append((out,))
+        sizes = batch_sizes(B, T, ragged)  # positions past a sequence's end are not compared
+        for out in outputs:
+            for t, n in enumerate(sizes):
+                for tensor in out:
+                    tensor[t, n:] = 0
+        assert_same(*outputs, f"{gates} gates")
 
 
 @needs_compiled

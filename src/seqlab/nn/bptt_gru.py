@@ -69,14 +69,23 @@ class GRULayerFunction(torch.autograd.Function):
         steps = schedule(batch_sizes, reverse)
         ragged = batch_sizes[-1] < B
         w_ih2, bias, b_hn = prepare_weights(w_ih, w_hh, b_ih, b_hh)
-        gates = linear(x.reshape(T * B, I), w_ih2, bias).view(T, B, 3 * H)
-        y = x.new_zeros(T, B, H) if ragged else x.new_empty(T, B, H)
+        new = x.new_zeros if ragged else x.new_empty  # padded positions must read zero
+        y = new(T, B, H)
         m = torch.empty_like(y)  # m_t = W_hn h_{t-1} + b_hn, kept for the backward pass
         fused = fused_kernels(x)
-        if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
-            _forward_fused(fused, gates, y, m, h0, w_hh, b_hn, steps)
+        compiled = native.loops() if fused is not None else None
+        if compiled is not None:  # all steps, input projections included, in one C++ call
+            gates = new(T, B, 3 * H)
+            compiled.gru_forward(
+                gates, compiled.pack_forward(w_hh, 3), b_hn.contiguous(), m, y, h0.contiguous(),
+                steps.coordinates, x.contiguous(), compiled.pack_forward(w_ih2, 3), bias,
+            )  # fmt: skip
         else:
-            _forward_steps(gates, y, m, h0, w_hh, b_hn, steps)
+            gates = linear(x.reshape(T * B, I), w_ih2, bias).view(T, B, 3 * H)
+            if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
+                _forward_fused(fused, gates, y, m, h0, w_hh, b_hn, steps)
+            else:
+                _forward_steps(gates, y, m, h0, w_hh, b_hn, steps)
         h_n = final_state(y, h0, steps)
         ctx.save_for_backward(x, h0, w_ih, w_hh, y, gates, m)
         ctx.steps, ctx.ragged, ctx.on_state_grads = steps, ragged, on_state_grads
@@ -179,11 +188,6 @@ def _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, s
 def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
-    compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function, at every batch size
-        packed, coords = compiled.pack_forward(w_hh, 3), steps.coordinates
-        compiled.gru_forward(gates, packed, b_hn.contiguous(), m, y, h0.contiguous(), coords)
-        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         w_t = array(w_hh.t().contiguous(), ndim=2)
         sequence_loops().gru_forward_sequence(

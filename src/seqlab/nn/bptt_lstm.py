@@ -75,14 +75,23 @@ class LSTMLayerFunction(torch.autograd.Function):
         # tanh(a) = 2σ(2a) − 1: with the g rows of the weights doubled, one σ over all four
         # gates gives i, f, o and σ(2a_g) (torch's CPU tanh is several times slower than σ)
         w_ih2, w_hh2, bias2 = prepare_weights(w_ih, w_hh, b_ih, b_hh)
-        # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
-        gates = linear(x.reshape(T * B, -1), w_ih2, bias2).view(T, B, 4 * H)
         y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
         fused = fused_kernels(x)
-        if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
-            _forward_fused(fused, gates, y, c, tanh_c, h0, c0, w_hh2, steps)
+        compiled = native.loops() if fused is not None else None
+        if compiled is not None:  # all steps, input projections included, in one C++ call
+            gates = new(T, B, 4 * H)
+            compiled.lstm_forward(
+                gates, compiled.pack_forward(w_hh2, 4), c, tanh_c, y, h0.contiguous(),
+                c0.contiguous(), steps.coordinates, x.contiguous(), compiled.pack_forward(w_ih2, 4),
+                bias2,
+            )  # fmt: skip
         else:
-            _forward_steps(gates, y, c, tanh_c, h0, c0, w_hh2, steps)
+            # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
+            gates = linear(x.reshape(T * B, -1), w_ih2, bias2).view(T, B, 4 * H)
+            if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
+                _forward_fused(fused, gates, y, c, tanh_c, h0, c0, w_hh2, steps)
+            else:
+                _forward_steps(gates, y, c, tanh_c, h0, c0, w_hh2, steps)
         h_n, c_n = final_state(y, h0, steps), final_state(c, c0, steps)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, y, gates, c, tanh_c)
         ctx.steps, ctx.ragged = steps, ragged
@@ -167,12 +176,6 @@ def _backward_steps(dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, 
 def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
     """The forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
-    compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function, at every batch size
-        packed = compiled.pack_forward(w_hh2, 4)
-        h0, c0, coords = h0.contiguous(), c0.contiguous(), steps.coordinates
-        compiled.lstm_forward(gates, packed, c, tanh_c, y, h0, c0, coords)
-        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         w_t = array(w_hh2.t().contiguous(), ndim=2)
         sequence_loops().lstm_forward_sequence(

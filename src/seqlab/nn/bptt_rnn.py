@@ -67,13 +67,21 @@ class RNNLayerFunction(torch.autograd.Function):
         T, B, _ = x.shape
         steps = schedule(batch_sizes, reverse)
         w_ih2, w_hh2, bias = prepare_weights(w_ih, w_hh, b_ih, b_hh, nonlinearity)
-        # y (T, B, H) starts as every W_ih x_t + b at once; step t turns y[t] into h_t in place
-        y = linear(x.reshape(T * B, -1), w_ih2, bias).view(T, B, -1)
         fused = fused_kernels(x) if nonlinearity == "tanh" else None
-        if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, tanh in one pass
-            _forward_fused(fused, y, h0, w_hh2, steps)
+        compiled = native.loops() if fused is not None else None
+        if compiled is not None:  # all steps, input projections included, in one C++ call
+            y = x.new_empty(T, B, w_hh.shape[1])  # rows past each step's end get zeros there
+            compiled.rnn_tanh_forward(
+                y, compiled.pack_forward(w_hh2, 1), h0.contiguous(), steps.coordinates,
+                x.contiguous(), compiled.pack_forward(w_ih2, 1), bias,
+            )  # fmt: skip
         else:
-            _forward_steps(y, h0, w_hh2, _ACTIVATIONS[nonlinearity], steps)
+            # y (T, B, H) starts as every W_ih x_t + b at once; step t turns y[t] into h_t in place
+            y = linear(x.reshape(T * B, -1), w_ih2, bias).view(T, B, -1)
+            if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, tanh in one pass
+                _forward_fused(fused, y, h0, w_hh2, steps)
+            else:
+                _forward_steps(y, h0, w_hh2, _ACTIVATIONS[nonlinearity], steps)
         h_n = final_state(y, h0, steps)
         ctx.save_for_backward(x, h0, w_ih, w_hh, y)
         ctx.steps, ctx.ragged, ctx.nonlinearity = steps, batch_sizes[-1] < B, nonlinearity
@@ -149,11 +157,6 @@ def _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, nonlinearity, steps):
 def _forward_fused(kernels, y, h0, w_hh2, steps):
     """The tanh forward loop on CPU float32: per step one product and one numba kernel."""
     B, H = h0.shape
-    compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function, at every batch size
-        packed, coords = compiled.pack_forward(w_hh2, 1), steps.coordinates
-        compiled.rnn_tanh_forward(y, packed, h0.contiguous(), coords)
-        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         w_t = array(w_hh2.t().contiguous(), ndim=2)
         loop = sequence_loops().rnn_tanh_sequence

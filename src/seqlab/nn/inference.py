@@ -79,15 +79,11 @@ class PreparedWeights:
         return self._packed
 
     def packed_ih(self, compiled) -> torch.Tensor:
-        """``W_ih`` packed likewise, for input projections of a few rows, kept."""
+        """``W_ih`` packed likewise, for the input projections inside the C++ loops, kept."""
         if self._packed_ih is None:
             gates = self.w_hh.shape[0] // self.w_hh.shape[1]
             self._packed_ih = compiled.pack_forward(self.w_ih, gates)
         return self._packed_ih
-
-    def one_call(self, rows: int):
-        """The C++ loops when a step of `rows` rows runs as one call (projection included)."""
-        return native.loops() if rows <= native.PROJECT_MAX_ROWS else None
 
     def step_scratch(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
         """Scratch and coordinates of one step of `rows` rows for the compiled loops, kept."""
@@ -106,17 +102,7 @@ class PreparedWeights:
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """``x W_ihᵀ + b`` for x (M, I): the input projections of M (step, row) pairs."""
-        rows = x.shape[0]
-        compiled = native.loops() if rows <= native.PROJECT_MAX_ROWS else None
-        if (
-            compiled is not None
-        ):  # a decoding step: the C++ kernel, without a GEMM call's fixed cost
-            if self._packed_ih is None:
-                self._packed_ih = compiled.pack_forward(
-                    self.w_ih, self.w_hh.shape[0] // self.w_hh.shape[1]
-                )
-            return compiled.project(x.contiguous(), self._packed_ih, self.bias, self.w_hh.shape[1])
-        return self._product("ih", self.w_ih, self.bias, rows)(x.contiguous())
+        return self._product("ih", self.w_ih, self.bias, x.shape[0])(x.contiguous())
 
     def recurrent(self, rows: int) -> Callable:
         """``h ↦ h W_hhᵀ`` for h of up to `rows` rows (a ``bptt_common.step_product``)."""
@@ -205,13 +191,16 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     H = h0.shape[1]
     steps = schedule(batch_sizes, reverse)
     new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
-    gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     y, cells = new(T, B, H), new(T, B, H)
     compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function
-        h0, c0, packed = h0.contiguous(), c0.contiguous(), prepared.packed(compiled)
-        compiled.lstm_forward(gates, packed, cells, None, y, h0, c0, steps.coordinates)
+    if compiled is not None:  # all steps, input projections included, in one C++ call
+        gates, h0, c0 = new(T, B, 4 * H), h0.contiguous(), c0.contiguous()
+        compiled.lstm_forward(
+            gates, prepared.packed(compiled), cells, None, y, h0, c0, steps.coordinates,
+            x.contiguous(), prepared.packed_ih(compiled), prepared.bias,
+        )  # fmt: skip
         return y, cells, gates, steps
+    gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().lstm_sequence(
             gates.numpy(), prepared.w_hh_t, cells.numpy(), y.numpy(), array(h0), array(c0),
@@ -230,13 +219,17 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     T, B, _ = x.shape
     H = h0.shape[1]
     steps = schedule(batch_sizes, reverse)
-    gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
-    y = x.new_zeros(T, B, H) if batch_sizes[-1] < B else x.new_empty(T, B, H)
+    new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
+    y = new(T, B, H)
     compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function
-        packed, coords = prepared.packed(compiled), steps.coordinates
-        compiled.gru_forward(gates, packed, prepared.b_hn, None, y, h0.contiguous(), coords)
+    if compiled is not None:  # all steps, input projections included, in one C++ call
+        gates = new(T, B, 3 * H)
+        compiled.gru_forward(
+            gates, prepared.packed(compiled), prepared.b_hn, None, y, h0.contiguous(),
+            steps.coordinates, x.contiguous(), prepared.packed_ih(compiled), prepared.bias,
+        )  # fmt: skip
         return y, gates, steps
+    gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().gru_sequence(
             gates.numpy(), prepared.w_hh_t, prepared.b_hn.numpy(), y.numpy(), array(h0),
@@ -254,12 +247,15 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
 
     T, B, _ = x.shape
     steps = schedule(batch_sizes, reverse)
-    y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
     compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function
-        packed = prepared.packed(compiled)
-        compiled.rnn_tanh_forward(y, packed, h0.contiguous(), steps.coordinates)
+    if compiled is not None:  # all steps, input projections included, in one C++ call
+        y = x.new_empty(T, B, h0.shape[1])  # rows past each step's end get zeros there
+        compiled.rnn_tanh_forward(
+            y, prepared.packed(compiled), h0.contiguous(), steps.coordinates, x.contiguous(),
+            prepared.packed_ih(compiled), prepared.bias,
+        )  # fmt: skip
         return y, steps
+    y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         loop = sequence_loops().rnn_tanh_sequence
         loop(y.numpy(), prepared.w_hh_t, array(h0), *loop_scratch(B, y.shape[2], steps))
@@ -277,19 +273,11 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import lstm_inference_step
 
     B, H = h.shape
-    compiled = prepared.one_call(B)
-    if compiled is not None:  # a decoding step of a few rows: everything in one C++ call
+    compiled = native.loops()
+    if compiled is not None:  # projection, recurrent product and gates in one C++ call
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.lstm_step(x, h, c, packed_ih, prepared.bias, packed_hh)
     gates = prepared.project(x)
-    compiled = native.loops()
-    if compiled is not None:  # the recurrent product and the gates in one C++ call
-        h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
-        compiled.lstm_forward(
-            gates.view(1, B, 4 * H), prepared.packed(compiled), c_new, None, h_new,
-            h.contiguous(), c.contiguous(), schedule([B], reverse=False).coordinates,
-        )  # fmt: skip
-        return h_new[0], c_new[0], gates
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
         sequence_loops().lstm_sequence(
@@ -318,19 +306,11 @@ def gru_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import gru_inference_step
 
     B, H = h.shape
-    compiled = prepared.one_call(B)
-    if compiled is not None:  # a decoding step of a few rows: everything in one C++ call
+    compiled = native.loops()
+    if compiled is not None:  # projection, recurrent product and gates in one C++ call
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.gru_step(x, h, packed_ih, prepared.bias, packed_hh, prepared.b_hn)
     gates = prepared.project(x)
-    compiled = native.loops()
-    if compiled is not None:  # the recurrent product and the gates in one C++ call
-        h_new = x.new_empty(1, B, H)
-        compiled.gru_forward(
-            gates.view(1, B, 3 * H), prepared.packed(compiled), prepared.b_hn, None, h_new,
-            h.contiguous(), schedule([B], reverse=False).coordinates,
-        )  # fmt: skip
-        return h_new[0], gates
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         h_new = x.new_empty(1, B, H)
         sequence_loops().gru_sequence(
@@ -359,18 +339,11 @@ def rnn_tanh_step(x, h, prepared: PreparedWeights):
     from seqlab.nn.fused_steps import rnn_tanh_forward_step
 
     B = h.shape[0]
-    compiled = prepared.one_call(B)
-    if compiled is not None:  # a decoding step of a few rows: everything in one C++ call
+    compiled = native.loops()
+    if compiled is not None:  # projection, recurrent product and tanh in one C++ call
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.rnn_tanh_step(x, h, packed_ih, prepared.bias, packed_hh)
     y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
-    compiled = native.loops()
-    if compiled is not None:  # the recurrent product and tanh in one C++ call
-        packed = prepared.packed(compiled)
-        compiled.rnn_tanh_forward(
-            y.view(1, B, -1), packed, h.contiguous(), schedule([B], reverse=False).coordinates
-        )
-        return y
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         loop = sequence_loops().rnn_tanh_sequence
         loop(y.view(1, B, -1).numpy(), prepared.w_hh_t, array(h), *prepared.step_scratch(B))

@@ -92,11 +92,6 @@ def loops():
         return None
 
 
-#: Input projections of at most this many rows (a decoding step of a beam or a small batch) use
-#: the loops' kernel instead of a matrix product call, whose fixed cost dominates there.
-PROJECT_MAX_ROWS = 16
-
-
 def optional(t: torch.Tensor | None) -> torch.Tensor | None:
     """`t` contiguous, None stays None (no ``dy``, no ``state_grads``)."""
     return None if t is None else t.contiguous()

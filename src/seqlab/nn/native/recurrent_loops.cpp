@@ -199,6 +199,43 @@ inline void previous_rows(std::vector<const float*>& rows, const float* states, 
 
 }  // namespace
 
+namespace {
+
+// Where a forward loop gets the input projections W_ih x_t + b: from the gates buffer, filled by
+// the caller (x == nullptr), or computed at each step for the block at hand from x (T, B, I) and
+// W_ih packed like W_hh, so that no projection is written to memory and read back
+struct Input {
+  const float* x = nullptr;
+  int64_t I = 0;
+  const float* packed = nullptr;
+  const float* bias = nullptr;
+
+  Input(const std::optional<at::Tensor>& x_, const std::optional<at::Tensor>& packed_,
+        const std::optional<at::Tensor>& bias_) {
+    if (x_.has_value()) {
+      x = ptr(*x_);
+      I = x_->size(2);
+      TORCH_CHECK(packed_.has_value() && packed_->size(1) == I, "x needs W_ih packed for it");
+      packed = ptr(*packed_);
+      bias = maybe_ptr(bias_);
+    }
+  }
+
+  // acc[r][g] = b + x_t W_ih^T for rows [b0, b0 + R) of step t and the units of panel p
+  template <int G, int R>
+  void project(v16 (&acc)[R][G], int64_t t, int64_t B, int64_t H, int64_t b0, int64_t p, int j0,
+               int nu) const {
+    const float* rows[R];
+    for (int r = 0; r < R; ++r) {
+      rows[r] = x + (t * B + b0 + r) * I;
+      for (int g = 0; g < G; ++g) acc[r][g] = bias ? load(bias + g * H + j0, nu) : splat(0.0f);
+    }
+    accumulate<G, R>(acc, rows, packed + p * I * G * L, static_cast<int>(I));
+  }
+};
+
+}  // namespace
+
 // W (G*H, K) row-major -> panels (P, K, G, 16): panel p, input k, gate g holds W[g*H + 16p + l, k]
 // for l < 16, zero past H. The forward product reads it with K = H.
 at::Tensor pack_forward(const at::Tensor& w, int64_t gates) {
@@ -235,55 +272,12 @@ at::Tensor pack_backward(const at::Tensor& w) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The input projection x W^T + b of a few rows (a decoding step), with W packed by
-// pack_forward(W, G): out (M, G*H). For one to a few rows this kernel is several times faster
-// than a general matrix product call, whose fixed cost dominates there.
-
-namespace {
-
-template <int G, int MaxR>
-void project_rows(const float* x, int64_t M, int64_t K, const float* pw, int64_t P,
-                  const float* bias, float* out, int64_t H) {
-  std::vector<const float*> rows(M);
-  for (int64_t m = 0; m < M; ++m) rows[m] = x + m * K;
-  for (int64_t p = 0; p < P; ++p) {
-    const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-    const float* panel = pw + p * K * G * L;
-    row_blocks<MaxR>(M, [&]<int R>(int b0) {
-      v16 acc[R][G];
-      for (int r = 0; r < R; ++r)
-        for (int g = 0; g < G; ++g) acc[r][g] = bias ? load(bias + g * H + j0, nu) : splat(0.0f);
-      accumulate<G, R>(acc, rows.data() + b0, panel, K);
-      for (int r = 0; r < R; ++r)
-        for (int g = 0; g < G; ++g) store(out + (b0 + r) * G * H + g * H + j0, acc[r][g], nu);
-    });
-  }
-}
-
-}  // namespace
-
-at::Tensor project(at::Tensor x, at::Tensor packed, std::optional<at::Tensor> bias, int64_t H) {
-  const int64_t M = x.size(0), K = x.size(1), P = packed.size(0), G = packed.size(2);
-  TORCH_CHECK(x.dim() == 2 && packed.size(1) == K, "x (M, K) does not match the packed weight");
-  auto out = at::empty({M, G * H}, x.options());
-  const float *px = ptr(x), *pw = ptr(packed), *pb = maybe_ptr(bias);
-  float* po = ptr(out);
-  switch (G) {
-    case 1: project_rows<1, 16>(px, M, K, pw, P, pb, po, H); break;
-    case 3: project_rows<3, 8>(px, M, K, pw, P, pb, po, H); break;
-    case 4: project_rows<4, 6>(px, M, K, pw, P, pb, po, H); break;
-    default: TORCH_CHECK(false, "project: 1, 3 or 4 gates");
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Forward loops. `gates` (T, B, G*H) holds the input projections and is overwritten with the
 // activated gates; `packed` is pack_forward(W_hh with the loop's doubled rows, G).
 
 void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
-                  std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0, at::Tensor c0,
-                  const std::vector<Step>& steps) {
+                        std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0,
+                        at::Tensor c0, const std::vector<Step>& steps, const Input& in) {
   
   const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
   float *pg = ptr(gates), *pc = ptr(c), *py = ptr(y), *ptc = maybe_ptr(tanh_c);
@@ -302,10 +296,12 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
         row_blocks<6>(s.n, [&]<int R>(int b0) {
           v16 acc[R][4];
           float* grow[R];
-          for (int r = 0; r < R; ++r) {
-            grow[r] = pg + ((s.t * B) + b0 + r) * 4 * H;
-            for (int g = 0; g < 4; ++g) acc[r][g] = load(grow[r] + g * H + j0, nu);
-          }
+          for (int r = 0; r < R; ++r) grow[r] = pg + ((s.t * B) + b0 + r) * 4 * H;
+          if (in.x)
+            in.project<4, R>(acc, s.t, B, H, b0, p, j0, nu);
+          else
+            for (int r = 0; r < R; ++r)
+              for (int g = 0; g < 4; ++g) acc[r][g] = load(grow[r] + g * H + j0, nu);
           accumulate<4, R>(acc, hrows.data() + b0, panel, H);
           for (int r = 0; r < R; ++r) {
             const int64_t row = s.t * B + b0 + r;
@@ -332,12 +328,14 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
 
 void lstm_forward(at::Tensor gates, at::Tensor packed, at::Tensor c,
                   std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0, at::Tensor c0,
-                  at::Tensor coords) {
-  lstm_forward_steps(gates, packed, c, tanh_c, y, h0, c0, read_steps(coords));
+                  at::Tensor coords, std::optional<at::Tensor> x,
+                  std::optional<at::Tensor> packed_ih, std::optional<at::Tensor> bias) {
+  lstm_forward_steps(gates, packed, c, tanh_c, y, h0, c0, read_steps(coords),
+                     Input(x, packed_ih, bias));
 }
 
 void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std::optional<at::Tensor> m,
-                 at::Tensor y, at::Tensor h0, const std::vector<Step>& steps) {
+                 at::Tensor y, at::Tensor h0, const std::vector<Step>& steps, const Input& in) {
   
   const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
   float *pg = ptr(gates), *py = ptr(y), *pm = maybe_ptr(m);
@@ -354,12 +352,16 @@ void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std
         const float* panel = pw + p * H * 3 * L;
         const v16 bn = load(pb + j0, nu);
         row_blocks<8>(s.n, [&]<int R>(int b0) {
-          v16 acc[R][3];
+          v16 acc[R][3], n_in[R];
           float* grow[R];
+          for (int r = 0; r < R; ++r) grow[r] = pg + ((s.t * B) + b0 + r) * 3 * H;
+          if (in.x)
+            in.project<3, R>(acc, s.t, B, H, b0, p, j0, nu);
+          else
+            for (int r = 0; r < R; ++r)
+              for (int g = 0; g < 3; ++g) acc[r][g] = load(grow[r] + g * H + j0, nu);
           for (int r = 0; r < R; ++r) {
-            grow[r] = pg + ((s.t * B) + b0 + r) * 3 * H;
-            acc[r][0] = load(grow[r] + j0, nu);
-            acc[r][1] = load(grow[r] + H + j0, nu);
+            n_in[r] = acc[r][2];
             acc[r][2] = splat(0.0f);  // W_hn h_{t-1} alone: r multiplies it with b_hn
           }
           accumulate<3, R>(acc, hrows.data() + b0, panel, H);
@@ -368,7 +370,7 @@ void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std
             const v16 rg = sigmoid16(acc[r][0]);
             const v16 z = sigmoid16(acc[r][1]);
             const v16 mj = acc[r][2] + bn;
-            const v16 cand = tanh16(0.5f * load(grow[r] + 2 * H + j0, nu) + rg * mj);
+            const v16 cand = tanh16(0.5f * n_in[r] + rg * mj);
             const v16 hp = load(hrows[b0 + r] + j0, nu);
             store(grow[r] + j0, rg, nu);
             store(grow[r] + H + j0, z, nu);
@@ -384,12 +386,14 @@ void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std
 }
 
 void gru_forward(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std::optional<at::Tensor> m,
-                 at::Tensor y, at::Tensor h0, at::Tensor coords) {
-  gru_forward_steps(gates, packed, b_hn, m, y, h0, read_steps(coords));
+                 at::Tensor y, at::Tensor h0, at::Tensor coords, std::optional<at::Tensor> x,
+                 std::optional<at::Tensor> packed_ih, std::optional<at::Tensor> bias) {
+  gru_forward_steps(gates, packed, b_hn, m, y, h0, read_steps(coords), Input(x, packed_ih, bias));
 }
 
 // y[t] holds 2(W_ih x_t + b) and becomes h_t; rows past a step's n are set to zero
-void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0, const std::vector<Step>& steps) {
+void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0,
+                            const std::vector<Step>& steps, const Input& in) {
   
   const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
   float* py = ptr(y);
@@ -407,7 +411,10 @@ void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0, cons
         const float* panel = pw + p * H * L;
         row_blocks<16>(s.n, [&]<int R>(int b0) {
           v16 acc[R][1];
-          for (int r = 0; r < R; ++r) acc[r][0] = load(py + (s.t * B + b0 + r) * H + j0, nu);
+          if (in.x)
+            in.project<1, R>(acc, s.t, B, H, b0, p, j0, nu);
+          else
+            for (int r = 0; r < R; ++r) acc[r][0] = load(py + (s.t * B + b0 + r) * H + j0, nu);
           accumulate<1, R>(acc, hrows.data() + b0, panel, H);
           for (int r = 0; r < R; ++r)
             store(py + (s.t * B + b0 + r) * H + j0, tanh16(0.5f * acc[r][0]), nu);
@@ -418,8 +425,10 @@ void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0, cons
   }
 }
 
-void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor coords) {
-  rnn_tanh_forward_steps(y, packed, h0, read_steps(coords));
+void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor coords,
+                      std::optional<at::Tensor> x, std::optional<at::Tensor> packed_ih,
+                      std::optional<at::Tensor> bias) {
+  rnn_tanh_forward_steps(y, packed, h0, read_steps(coords), Input(x, packed_ih, bias));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -595,8 +604,8 @@ int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tenso
 }
 
 // ---------------------------------------------------------------------------------------------
-// One decoding step in one call: the input projection and the step, no autograd. x (B, I);
-// h, c (B, H); the weights prepared as for the loops above (doubled tanh rows).
+// One decoding step in one call, no autograd: x (B, I); h, c (B, H); the weights packed as for
+// the loops above (doubled tanh rows).
 
 namespace {
 
@@ -607,10 +616,10 @@ std::vector<Step> one_step(int64_t rows) { return {Step{0, -1, 0, rows}}; }
 std::vector<at::Tensor> lstm_step(at::Tensor x, at::Tensor h, at::Tensor c, at::Tensor packed_ih,
                                   std::optional<at::Tensor> bias, at::Tensor packed_hh) {
   const int64_t B = h.size(0), H = h.size(1);
-  auto gates = project(x.contiguous(), packed_ih, bias, H).view({1, B, 4 * H});
+  auto gates = at::empty({1, B, 4 * H}, h.options());
   auto h_new = at::empty({1, B, H}, h.options()), c_new = at::empty({1, B, H}, h.options());
   lstm_forward_steps(gates, packed_hh, c_new, std::nullopt, h_new, h.contiguous(), c.contiguous(),
-                     one_step(B));
+                     one_step(B), Input(x.contiguous().view({1, B, -1}), packed_ih, bias));
   return {h_new[0], c_new[0], gates[0]};
 }
 
@@ -618,18 +627,19 @@ std::vector<at::Tensor> gru_step(at::Tensor x, at::Tensor h, at::Tensor packed_i
                                  std::optional<at::Tensor> bias, at::Tensor packed_hh,
                                  at::Tensor b_hn) {
   const int64_t B = h.size(0), H = h.size(1);
-  auto gates = project(x.contiguous(), packed_ih, bias, H).view({1, B, 3 * H});
-  auto h_new = at::empty({1, B, H}, h.options());
-  gru_forward_steps(gates, packed_hh, b_hn, std::nullopt, h_new, h.contiguous(), one_step(B));
+  auto gates = at::empty({1, B, 3 * H}, h.options()), h_new = at::empty({1, B, H}, h.options());
+  gru_forward_steps(gates, packed_hh, b_hn, std::nullopt, h_new, h.contiguous(), one_step(B),
+                    Input(x.contiguous().view({1, B, -1}), packed_ih, bias));
   return {h_new[0], gates[0]};
 }
 
 at::Tensor rnn_tanh_step(at::Tensor x, at::Tensor h, at::Tensor packed_ih,
                          std::optional<at::Tensor> bias, at::Tensor packed_hh) {
   const int64_t B = h.size(0), H = h.size(1);
-  auto y = project(x.contiguous(), packed_ih, bias, H).view({1, B, H});
-  rnn_tanh_forward_steps(y, packed_hh, h.contiguous(), one_step(B));
-  return y[0];
+  auto h_new = at::empty({1, B, H}, h.options());
+  rnn_tanh_forward_steps(h_new, packed_hh, h.contiguous(), one_step(B),
+                         Input(x.contiguous().view({1, B, -1}), packed_ih, bias));
+  return h_new[0];
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
@@ -638,7 +648,6 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("rnn_tanh_step", &rnn_tanh_step);
   m.def("pack_forward", &pack_forward);
   m.def("pack_backward", &pack_backward);
-  m.def("project", &project);
   m.def("lstm_forward", &lstm_forward);
   m.def("gru_forward", &gru_forward);
   m.def("rnn_tanh_forward", &rnn_tanh_forward);
