@@ -221,3 +221,14 @@ def test_pretrained_vectors_start_the_embedding_and_stay_frozen(tmp_path, capsys
     path.unlink()  # the model directory does not need the vectors file any more
     loaded = Classifier.load(tmp_path / "run")
     assert loaded.predict(["good film"])[0].label in ("negative", "positive")
+
+
+def test_embedding_learning_rate_scale(tmp_path):
+    """At scale 0 the embedding keeps its initial vectors while the other weights learn."""
+    config = ClassifierConfig(**{**TINY, "epochs": 1, "embed_lr_scale": 0.0, "weight_decay": 0})
+    start = Classifier.untrained([t for t, _ in tiny_data().train], ("n", "p"), config, Tokenizer())
+    clf, _ = train(tiny_data(), config, tmp_path / "run", Tokenizer(), quiet=True)
+    assert torch.equal(clf.model.embedding.weight, start.model.embedding.weight)
+    assert not torch.equal(clf.model.out.weight, start.model.out.weight)
+    with pytest.raises(ValueError, match="embed_lr_scale"):
+        ClassifierConfig(embed_lr_scale=2.0)

@@ -101,6 +101,12 @@ def classify() -> None:
 @click.option(
     "--lr", type=FiniteFloat(min=0, min_open=True), default=None, help="AdamW. [5e-3; names 2e-3]"
 )
+@click.option(
+    "--embed-lr-scale",
+    type=FiniteFloat(0, 1),
+    default=None,
+    help="The embedding's learning rate as a share of --lr. [1]",
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="At most. [5; sst2 3]")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stop. [2]")
 @click.option(
@@ -114,7 +120,7 @@ def classify() -> None:
     "--ensemble",
     type=click.IntRange(min=1),
     default=None,
-    help="Train N models (seeds SEED..SEED+N-1) and average their probabilities. [1]",
+    help="Train N models (seeds SEED..SEED+N-1) and average their probabilities. [1; mr 6, sst2 5]",
 )
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
