@@ -141,20 +141,48 @@ inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* 
     }
 }
 
-template <int R, class F>
-inline void rest_block(int rest, int b, F& f) {
-  if constexpr (R >= 1) {
-    if (rest == R) return f.template operator()<R>(b);
-    rest_block<R - 1>(rest, b, f);
+// Calls f.template operator()<R>() for the R == size, 1 <= size <= MaxR
+template <int MaxR, class F>
+inline void with_rows(int size, F&& f) {
+  if constexpr (MaxR >= 1) {
+    if (size == MaxR) return f.template operator()<MaxR>();
+    with_rows<MaxR - 1>(size, f);
   }
 }
 
-// Calls f.template operator()<R>(b0) on blocks of rows [b0, b0 + R) covering [0, n), R <= MaxR
+// Rows [0, n) as blocks of at most MaxR rows, of nearly equal sizes (13 rows of MaxR 6: 5, 4, 4
+// rather than 6, 6, 1, whose last block would load the weights for one row's multiply-adds)
+struct Blocks {
+  int64_t count, base, extra;
+  Blocks(int64_t n, int max_rows)
+      : count((n + max_rows - 1) / max_rows),
+        base(count ? n / count : 0),
+        extra(count ? n % count : 0) {}
+  int64_t first(int64_t i) const { return i * base + std::min(i, extra); }
+  int size(int64_t i) const { return static_cast<int>(base + (i < extra ? 1 : 0)); }
+};
+
+// f.template operator()<R>(b0) on each block of rows [b0, b0 + R) covering [0, n)
 template <int MaxR, class F>
 inline void row_blocks(int64_t n, F&& f) {
-  int b = 0;
-  for (; b + MaxR <= n; b += MaxR) f.template operator()<MaxR>(b);
-  if (n > b) rest_block<MaxR - 1>(static_cast<int>(n - b), b, f);
+  const Blocks blocks(n, MaxR);
+  for (int64_t i = 0; i < blocks.count; ++i) {
+    const int64_t b0 = blocks.first(i);
+    with_rows<MaxR>(blocks.size(i), [&]<int R>() { f.template operator()<R>(b0); });
+  }
+}
+
+// f.template operator()<R>(p, b0) on this thread's share of the (panel, row block) pairs of a
+// step of n rows: a contiguous range in panel-major order, so that the threads get equal work
+// even where the panels do not divide among them (13 panels at H = 200)
+template <int MaxR, class F>
+inline void share(int64_t panels, int64_t n, int tid, int nt, F&& f) {
+  const Blocks blocks(n, MaxR);
+  const int64_t items = panels * blocks.count;
+  for (int64_t item = items * tid / nt; item < items * (tid + 1) / nt; ++item) {
+    const int64_t p = item / blocks.count, i = item % blocks.count, b0 = blocks.first(i);
+    with_rows<MaxR>(blocks.size(i), [&]<int R>() { f.template operator()<R>(p, b0); });
+  }
 }
 
 struct Step {
@@ -290,10 +318,9 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
     for (const Step& s : steps) {
       previous_rows(hrows, py, ph0, B, H, s);
       previous_rows(crows, pc, pc0, B, H, s);
-      for (int64_t p = tid; p < P; p += nt) {
-        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        const float* panel = pw + p * H * 4 * L;
-        row_blocks<6>(s.n, [&]<int R>(int b0) {
+      share<6>(P, s.n, tid, nt, [&]<int R>(int64_t p, int64_t b0) {
+          const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+          const float* panel = pw + p * H * 4 * L;
           v16 acc[R][4];
           float* grow[R];
           for (int r = 0; r < R; ++r) grow[r] = pg + ((s.t * B) + b0 + r) * 4 * H;
@@ -320,7 +347,6 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
             store(py + row * H + j0, o * tc, nu);
           }
         });
-      }
 #pragma omp barrier
     }
   }
@@ -347,11 +373,10 @@ void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std
     std::vector<const float*> hrows(B);
     for (const Step& s : steps) {
       previous_rows(hrows, py, ph0, B, H, s);
-      for (int64_t p = tid; p < P; p += nt) {
-        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        const float* panel = pw + p * H * 3 * L;
-        const v16 bn = load(pb + j0, nu);
-        row_blocks<8>(s.n, [&]<int R>(int b0) {
+      share<8>(P, s.n, tid, nt, [&]<int R>(int64_t p, int64_t b0) {
+          const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+          const float* panel = pw + p * H * 3 * L;
+          const v16 bn = load(pb + j0, nu);
           v16 acc[R][3], n_in[R];
           float* grow[R];
           for (int r = 0; r < R; ++r) grow[r] = pg + ((s.t * B) + b0 + r) * 3 * H;
@@ -379,7 +404,6 @@ void gru_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor b_hn, std
             store(py + row * H + j0, cand + z * (hp - cand), nu);
           }
         });
-      }
 #pragma omp barrier
     }
   }
@@ -405,11 +429,11 @@ void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0,
     std::vector<const float*> hrows(B);
     for (const Step& s : steps) {
       previous_rows(hrows, py, ph0, B, H, s);
-      for (int64_t p = tid; p < P; p += nt) {
-        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        for (int64_t b = s.n; b < B; ++b) store(py + (s.t * B + b) * H + j0, splat(0.0f), nu);
-        const float* panel = pw + p * H * L;
-        row_blocks<16>(s.n, [&]<int R>(int b0) {
+      if (tid == 0)  // rows that have ended: zero output (no thread reads them at this step)
+        for (int64_t b = s.n; b < B; ++b) std::memset(py + (s.t * B + b) * H, 0, H * sizeof(float));
+      share<16>(P, s.n, tid, nt, [&]<int R>(int64_t p, int64_t b0) {
+          const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+          const float* panel = pw + p * H * L;
           v16 acc[R][1];
           if (in.x)
             in.project<1, R>(acc, s.t, B, H, b0, p, j0, nu);
@@ -419,7 +443,6 @@ void rnn_tanh_forward_steps(at::Tensor y, at::Tensor packed, at::Tensor h0,
           for (int r = 0; r < R; ++r)
             store(py + (s.t * B + b0 + r) * H + j0, tanh16(0.5f * acc[r][0]), nu);
         });
-      }
 #pragma omp barrier
     }
   }
