@@ -10,8 +10,11 @@ member. `Ensemble` is that mean as one ``nn.Module`` with the members' interface
 - ``forward`` returns ``log(mean_m softmax(z_m))``, whose softmax is the mean of the members'
   probabilities;
 - ``embedding`` looks a token up in every member's embedding and concatenates the vectors, and
-  ``from_embedded`` hands each member its own part, so gradient × input on the concatenated
-  vectors sums the members' attributions for the ensemble's log-probability.
+  ``from_embedded`` hands each member its own part. Its gradient is that of the members' mean
+  logit ``mean_m z_m``, not of the log-probability above, so gradient × input on the
+  concatenated vectors is the mean of the members' attributions, on the scale of one model's:
+  the log of a confident ensemble's probability hardly moves (its gradient is ``1 - p``), and
+  would give every token of a clear review a score of nearly zero.
 
 `train_ensemble` trains member i with seed ``seed + i`` into ``out/members/i`` (a model
 directory with its own resumable ``training/``), then saves the ensemble into ``out``.
@@ -68,15 +71,21 @@ class Ensemble(nn.Module):
         return self.from_embedded(self.embedding(ids), lengths)
 
     def from_embedded(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """``log`` of the mean of the members' probabilities, from concatenated embeddings."""
+        """``log`` of the mean of the members' probabilities, from concatenated embeddings.
+
+        The value is the log of the mean probability; the gradient is that of the members'
+        mean logit (see the module doc): an ensemble is explained, never trained as a whole.
+        """
         parts = torch.split(x, self.embedding.dims, dim=-1)
-        log_probs = torch.stack(
+        logits = torch.stack(
             [
-                torch.log_softmax(m.from_embedded(part, lengths).float(), -1)
+                m.from_embedded(part, lengths).float()
                 for m, part in zip(self.members, parts, strict=True)
             ]
         )
-        return torch.logsumexp(log_probs, dim=0) - math.log(len(self.members))
+        log_mean = torch.logsumexp(torch.log_softmax(logits, -1), dim=0) - math.log(len(logits))
+        mean_logit = logits.mean(0)
+        return mean_logit + (log_mean - mean_logit).detach()
 
 
 def member_dir(out, index: int) -> Path:
