@@ -12,8 +12,9 @@
 //   pre-activations to memory. (The loops also accept projections computed by the caller.)
 // - Threads take equal shares of a step's (panel, row block) pairs. A unit's gates, cell and
 //   output depend only on its own panel, so one barrier per step suffices: h_t must be whole
-//   before step t+1. The backward sweep computes delta of the gates, waits, computes
-//   delta_t W_hh (`pack_backward`), and waits again before the next step reads it.
+//   before step t+1. In the backward sweep threads own panels: a thread computes delta of its
+//   units' gates, waits once, and computes delta_t W_hh (`pack_backward`) for the same units,
+//   which only its own next step reads.
 // - Vectors are GCC's vector extension, so the compiler emits the widest SIMD of the machine it
 //   builds on (the extension is compiled there, with -march=native).
 //
@@ -162,25 +163,27 @@ struct Blocks {
   int size(int64_t i) const { return static_cast<int>(base + (i < extra ? 1 : 0)); }
 };
 
-// f(p, b0, size) on this thread's share of the (panel, row block) pairs of a step of n rows,
-// blocks of at most max_rows: a contiguous range in panel-major order, so that the threads get
-// equal work even where the panels do not divide among them (13 panels at H = 200)
-template <class F>
-inline void share_rows(int max_rows, int64_t panels, int64_t n, int tid, int nt, F&& f) {
-  const Blocks blocks(n, max_rows);
-  const int64_t items = panels * blocks.count;
-  for (int64_t item = items * tid / nt; item < items * (tid + 1) / nt; ++item) {
-    const int64_t p = item / blocks.count, i = item % blocks.count;
-    f(p, blocks.first(i), blocks.size(i));
+// f.template operator()<R>(b0) on each block of rows [b0, b0 + R) covering [0, n)
+template <int MaxR, class F>
+inline void row_blocks(int64_t n, F&& f) {
+  const Blocks blocks(n, MaxR);
+  for (int64_t i = 0; i < blocks.count; ++i) {
+    const int64_t b0 = blocks.first(i);
+    with_rows<MaxR>(blocks.size(i), [&]<int R>() { f.template operator()<R>(b0); });
   }
 }
 
-// share_rows with the block's row count R as a template argument: f.template operator()<R>(p, b0)
+// f.template operator()<R>(p, b0) on this thread's share of the (panel, row block) pairs of a
+// step of n rows: a contiguous range in panel-major order, so that the threads get equal work
+// even where the panels do not divide among them (13 panels at H = 200)
 template <int MaxR, class F>
 inline void share(int64_t panels, int64_t n, int tid, int nt, F&& f) {
-  share_rows(MaxR, panels, n, tid, nt, [&](int64_t p, int64_t b0, int size) {
-    with_rows<MaxR>(size, [&]<int R>() { f.template operator()<R>(p, b0); });
-  });
+  const Blocks blocks(n, MaxR);
+  const int64_t items = panels * blocks.count;
+  for (int64_t item = items * tid / nt; item < items * (tid + 1) / nt; ++item) {
+    const int64_t p = item / blocks.count, i = item % blocks.count, b0 = blocks.first(i);
+    with_rows<MaxR>(blocks.size(i), [&]<int R>() { f.template operator()<R>(p, b0); });
+  }
 }
 
 struct Step {
@@ -459,6 +462,21 @@ void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor
 
 namespace {
 
+// carried[b, panel p] = d[b] (Q,) W[:, panel p] for b < n; d rows of stride Q
+inline void back_product(const float* d, int64_t Q, const float* panel, float* carried, int64_t H,
+                         int j0, int nu, int64_t n) {
+  row_blocks<12>(n, [&]<int R>(int b0) {
+    v16 acc[R][1];
+    const float* rows[R];
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = splat(0.0f);
+      rows[r] = d + (b0 + r) * Q;
+    }
+    accumulate<1, R>(acc, rows, panel, Q);
+    for (int r = 0; r < R; ++r) store(carried + (b0 + r) * H + j0, acc[r][0], nu);
+  });
+}
+
 // dh_t = dh + dy[t] (stored in state_grads when asked for), for row b's units [j0, j0 + nu)
 inline v16 total_derivative(float* dh, const float* dy, float* state_grads, int64_t t, int64_t b,
                             int64_t B, int64_t H, int j0, int nu) {
@@ -471,15 +489,19 @@ inline v16 total_derivative(float* dh, const float* dy, float* state_grads, int6
   return d;
 }
 
-// The sweep of the three cells. At each step, last first: delta(s, j0, nu, b, take) for every
-// panel and the rows b < max(n, taken) — rows b < taken first take over `carried` (what the
-// step processed before sent back through W_hh), rows b < n then compute delta_t of their
-// gates into `d` (T, B, Q); a barrier; carried[b] = d_t[b] W_hh for b < n; a barrier, since
-// the next step's deltas read `carried` of every panel. Returns the rows of the last carried.
-template <class Delta>
-int64_t backward_sweep(const std::vector<Step>& steps, int64_t B, int64_t H, int64_t P,
-                       int64_t Q, const float* d, const float* packed, float* carried, int nt,
-                       Delta&& delta) {
+}  // namespace
+
+int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy, at::Tensor gates,
+                      at::Tensor tanh_c, at::Tensor c, at::Tensor c0, at::Tensor d_pre,
+                      std::optional<at::Tensor> state_grads, at::Tensor packed, at::Tensor carried,
+                      at::Tensor coords) {
+  const auto steps = read_steps(coords);
+  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 4 * H;
+  float *pdh = ptr(dh), *pdc = ptr(dc), *pd = ptr(d_pre), *pcar = ptr(carried),
+        *psg = maybe_ptr(state_grads);
+  const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *ptc = ptr(tanh_c), *pc = ptr(c),
+              *pc0 = ptr(c0), *pw = ptr(packed);
+  const int nt = threads_for(P, 8 * B * H * H);
   int64_t rows = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
@@ -487,23 +509,79 @@ int64_t backward_sweep(const std::vector<Step>& steps, int64_t B, int64_t H, int
     int64_t taken = 0;  // rows of `carried` written by the step processed before
     for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
       const Step& s = *it;
-      share_rows(12, P, std::max(s.n, taken), tid, nt, [&](int64_t p, int64_t b0, int size) {
+      for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        for (int64_t b = b0; b < b0 + size; ++b) delta(s, j0, nu, b, b < taken);
-      });
-#pragma omp barrier
-      share<12>(P, s.n, tid, nt, [&]<int R>(int64_t p, int64_t b0) {
-        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        v16 acc[R][1];
-        const float* rows_d[R];
-        for (int r = 0; r < R; ++r) {
-          acc[r][0] = splat(0.0f);
-          rows_d[r] = d + (s.t * B + b0 + r) * Q;
+        for (int64_t b = 0; b < taken; ++b) store(pdh + b * H + j0, load(pcar + b * H + j0, nu), nu);
+        for (int64_t b = 0; b < s.n; ++b) {
+          const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
+          const float* cp = b < s.k ? pc + (s.prev * B + b) * H : pc0 + b * H;
+          const float* a = pg + (s.t * B + b) * Q;
+          float* d = pd + (s.t * B + b) * Q;
+          const v16 i = load(a + j0, nu), f = load(a + H + j0, nu), g = load(a + 2 * H + j0, nu),
+                    o = load(a + 3 * H + j0, nu), tc = load(ptc + (s.t * B + b) * H + j0, nu);
+          const v16 dct = load(pdc + b * H + j0, nu) + dht * o * (1.0f - tc * tc);
+          store(d + j0, dct * g * i * (1.0f - i), nu);
+          store(d + H + j0, dct * load(cp + j0, nu) * f * (1.0f - f), nu);
+          store(d + 2 * H + j0, dct * i * (1.0f - g * g), nu);
+          store(d + 3 * H + j0, dht * tc * o * (1.0f - o), nu);
+          store(pdc + b * H + j0, dct * f, nu);
         }
-        accumulate<1, R>(acc, rows_d, packed + p * Q * L, static_cast<int>(Q));
-        for (int r = 0; r < R; ++r) store(carried + (b0 + r) * H + j0, acc[r][0], nu);
-      });
+      }
 #pragma omp barrier
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+      }
+      taken = s.n;
+      // no barrier: the next step's delta reads only this thread's own units of `carried`
+    }
+#pragma omp single
+    rows = taken;
+  }
+  return rows;
+}
+
+int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tensor> dy,
+                     at::Tensor gates, at::Tensor m, at::Tensor y, at::Tensor h0, at::Tensor d_rec,
+                     at::Tensor d_cand, std::optional<at::Tensor> state_grads, at::Tensor packed,
+                     at::Tensor carried, at::Tensor coords) {
+  const auto steps = read_steps(coords);
+  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 3 * H;
+  float *pdh = ptr(dh), *pz = ptr(through_z), *pd = ptr(d_rec), *pn = ptr(d_cand),
+        *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
+  const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *pm = ptr(m), *py = ptr(y), *ph0 = ptr(h0),
+              *pw = ptr(packed);
+  const int nt = threads_for(P, 6 * B * H * H);
+  int64_t rows = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    int64_t taken = 0;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      const Step& s = *it;
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        for (int64_t b = 0; b < taken; ++b)
+          store(pdh + b * H + j0, load(pz + b * H + j0, nu) + load(pcar + b * H + j0, nu), nu);
+        for (int64_t b = 0; b < s.n; ++b) {
+          const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
+          const float* hp = b < s.k ? py + (s.prev * B + b) * H : ph0 + b * H;
+          const float* a = pg + (s.t * B + b) * Q;
+          float* d = pd + (s.t * B + b) * Q;
+          const v16 r = load(a + j0, nu), z = load(a + H + j0, nu), cand = load(a + 2 * H + j0, nu);
+          const v16 dn = (dht - dht * z) * (1.0f - cand * cand);
+          store(pz + b * H + j0, dht * z, nu);
+          store(pn + (s.t * B + b) * H + j0, dn, nu);
+          store(d + H + j0, (load(hp + j0, nu) - cand) * dht * z * (1.0f - z), nu);
+          store(d + j0, dn * load(pm + (s.t * B + b) * H + j0, nu) * r * (1.0f - r), nu);
+          store(d + 2 * H + j0, dn * r, nu);
+        }
+      }
+#pragma omp barrier
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+      }
       taken = s.n;
     }
 #pragma omp single
@@ -512,83 +590,41 @@ int64_t backward_sweep(const std::vector<Step>& steps, int64_t B, int64_t H, int
   return rows;
 }
 
-}  // namespace
-
-int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy, at::Tensor gates,
-                      at::Tensor tanh_c, at::Tensor c, at::Tensor c0, at::Tensor d_pre,
-                      std::optional<at::Tensor> state_grads, at::Tensor packed, at::Tensor carried,
-                      at::Tensor coords) {
-  const int64_t B = dh.size(0), H = dh.size(1), Q = 4 * H;
-  float *pdh = ptr(dh), *pdc = ptr(dc), *pd = ptr(d_pre), *pcar = ptr(carried),
-        *psg = maybe_ptr(state_grads);
-  const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *ptc = ptr(tanh_c), *pc = ptr(c),
-              *pc0 = ptr(c0);
-  auto delta = [&](const Step& s, int j0, int nu, int64_t b, bool take) {
-    if (take) store(pdh + b * H + j0, load(pcar + b * H + j0, nu), nu);
-    if (b >= s.n) return;
-    const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
-    const float* cp = b < s.k ? pc + (s.prev * B + b) * H : pc0 + b * H;
-    const float* a = pg + (s.t * B + b) * Q;
-    float* d = pd + (s.t * B + b) * Q;
-    const v16 i = load(a + j0, nu), f = load(a + H + j0, nu), g = load(a + 2 * H + j0, nu),
-              o = load(a + 3 * H + j0, nu), tc = load(ptc + (s.t * B + b) * H + j0, nu);
-    const v16 dct = load(pdc + b * H + j0, nu) + dht * o * (1.0f - tc * tc);
-    store(d + j0, dct * g * i * (1.0f - i), nu);
-    store(d + H + j0, dct * load(cp + j0, nu) * f * (1.0f - f), nu);
-    store(d + 2 * H + j0, dct * i * (1.0f - g * g), nu);
-    store(d + 3 * H + j0, dht * tc * o * (1.0f - o), nu);
-    store(pdc + b * H + j0, dct * f, nu);
-  };
-  const int64_t P = packed.size(0);
-  return backward_sweep(read_steps(coords), B, H, P, Q, pd, ptr(packed), pcar,
-                        threads_for(P, 8 * B * H * H), delta);
-}
-
-int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tensor> dy,
-                     at::Tensor gates, at::Tensor m, at::Tensor y, at::Tensor h0, at::Tensor d_rec,
-                     at::Tensor d_cand, std::optional<at::Tensor> state_grads, at::Tensor packed,
-                     at::Tensor carried, at::Tensor coords) {
-  const int64_t B = dh.size(0), H = dh.size(1), Q = 3 * H;
-  float *pdh = ptr(dh), *pz = ptr(through_z), *pd = ptr(d_rec), *pn = ptr(d_cand),
-        *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
-  const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *pm = ptr(m), *py = ptr(y), *ph0 = ptr(h0);
-  auto delta = [&](const Step& s, int j0, int nu, int64_t b, bool take) {
-    if (take)  // dh_{t-1} = dh_t z_t + delta_t W_hh
-      store(pdh + b * H + j0, load(pz + b * H + j0, nu) + load(pcar + b * H + j0, nu), nu);
-    if (b >= s.n) return;
-    const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
-    const float* hp = b < s.k ? py + (s.prev * B + b) * H : ph0 + b * H;
-    const float* a = pg + (s.t * B + b) * Q;
-    float* d = pd + (s.t * B + b) * Q;
-    const v16 r = load(a + j0, nu), z = load(a + H + j0, nu), cand = load(a + 2 * H + j0, nu);
-    const v16 dn = (dht - dht * z) * (1.0f - cand * cand);
-    store(pz + b * H + j0, dht * z, nu);
-    store(pn + (s.t * B + b) * H + j0, dn, nu);
-    store(d + H + j0, (load(hp + j0, nu) - cand) * dht * z * (1.0f - z), nu);
-    store(d + j0, dn * load(pm + (s.t * B + b) * H + j0, nu) * r * (1.0f - r), nu);
-    store(d + 2 * H + j0, dn * r, nu);
-  };
-  const int64_t P = packed.size(0);
-  return backward_sweep(read_steps(coords), B, H, P, Q, pd, ptr(packed), pcar,
-                        threads_for(P, 6 * B * H * H), delta);
-}
-
 int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tensor y,
                           at::Tensor d_pre, std::optional<at::Tensor> state_grads,
                           at::Tensor packed, at::Tensor carried, at::Tensor coords) {
-  const int64_t B = dh.size(0), H = dh.size(1), Q = H;
+  const auto steps = read_steps(coords);
+  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = H;
   float *pdh = ptr(dh), *pd = ptr(d_pre), *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
-  const float *pdy = maybe_ptr(dy), *py = ptr(y);
-  auto delta = [&](const Step& s, int j0, int nu, int64_t b, bool take) {
-    if (take) store(pdh + b * H + j0, load(pcar + b * H + j0, nu), nu);
-    if (b >= s.n) return;
-    const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
-    const v16 h = load(py + (s.t * B + b) * H + j0, nu);
-    store(pd + (s.t * B + b) * Q + j0, dht * (1.0f - h * h), nu);
-  };
-  const int64_t P = packed.size(0);
-  return backward_sweep(read_steps(coords), B, H, P, Q, pd, ptr(packed), pcar,
-                        threads_for(P, 2 * B * H * H), delta);
+  const float *pdy = maybe_ptr(dy), *py = ptr(y), *pw = ptr(packed);
+  const int nt = threads_for(P, 2 * B * H * H);
+  int64_t rows = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int tid = omp_get_thread_num();
+    int64_t taken = 0;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      const Step& s = *it;
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        for (int64_t b = 0; b < taken; ++b) store(pdh + b * H + j0, load(pcar + b * H + j0, nu), nu);
+        for (int64_t b = 0; b < s.n; ++b) {
+          const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
+          const v16 h = load(py + (s.t * B + b) * H + j0, nu);
+          store(pd + (s.t * B + b) * Q + j0, dht * (1.0f - h * h), nu);
+        }
+      }
+#pragma omp barrier
+      for (int64_t p = tid; p < P; p += nt) {
+        const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
+        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+      }
+      taken = s.n;
+    }
+#pragma omp single
+    rows = taken;
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
