@@ -210,11 +210,11 @@ float* maybe_ptr(const std::optional<at::Tensor>& t) {
   return t.has_value() && t->numel() > 0 ? ptr(*t) : nullptr;
 }
 
-// Threads for a loop whose steps cost about `flops`: below ~0.3 MFLOP a step the barrier and the
+// Threads for a loop whose steps cost about `flops`: below ~0.1 MFLOP a step the barrier and the
 // split cost more than the second core gives.
 int threads_for(int panels, int64_t flops) {
   int nt = std::min<int>(at::get_num_threads(), panels);
-  if (flops < 300000) nt = 1;
+  if (flops < 100000) nt = 1;
   return std::max(nt, 1);
 }
 
