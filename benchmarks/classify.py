@@ -41,8 +41,8 @@ import torch
 
 from seqlab.io import atomic_write
 from seqlab.tasks import classify_data
-from seqlab.tasks.classify import DATASET_DEFAULTS, ClassifierConfig, evaluate, train
-from seqlab.tasks.classify_ensemble import combine, member_dir
+from seqlab.tasks.classify import DATASET_DEFAULTS, ClassifierConfig, combine, evaluate, train
+from seqlab.tasks.classify_ensemble import member_dir
 
 
 def fasttext_run(data, tokenizer, workdir: Path, seed: int) -> dict:

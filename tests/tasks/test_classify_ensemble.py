@@ -9,9 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from seqlab.cli.main import main
-from seqlab.tasks.classify import Classifier, ClassifierConfig, RunMismatchError, train_run
+from seqlab.tasks.classify import (
+    Classifier,
+    ClassifierConfig,
+    RunMismatchError,
+    combine,
+    train_run,
+)
 from seqlab.tasks.classify_data import Tokenizer, carve_sentences
-from seqlab.tasks.classify_ensemble import Ensemble, combine, member_dir
+from seqlab.tasks.classify_ensemble import Ensemble, member_dir
 from seqlab.tasks.explain import attribute
 
 from .test_classify import TINY, sentiment_rows, tiny_data

@@ -16,13 +16,13 @@ member. `Ensemble` is that mean as one ``nn.Module`` with the members' interface
   the log of a confident ensemble's probability hardly moves (its gradient is ``1 - p``), and
   would give every token of a clear review a score of nearly zero.
 
-`train_ensemble` trains member i with seed ``seed + i`` into ``out/members/i`` (a model
-directory with its own resumable ``training/``), then saves the ensemble into ``out``.
+`seqlab.tasks.classify.train_ensemble` trains member i with seed ``seed + i`` into
+``out/members/i`` (`member_dir`: a model directory with its own resumable ``training/``), then
+saves the ensemble into ``out``; `seqlab.tasks.classify.combine` makes one from trained members.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -90,59 +90,3 @@ class Ensemble(nn.Module):
 
 def member_dir(out, index: int) -> Path:
     return Path(out) / MEMBERS_DIR / str(index)
-
-
-def combine(members: list, info: dict | None = None):
-    """One `Classifier` averaging ``members`` (trained on the same data and vocabulary)."""
-    from seqlab.tasks.classify import Classifier
-
-    first = members[0]
-    for other in members[1:]:
-        if other.vocab.itos != first.vocab.itos or other.labels != first.labels:
-            raise ValueError("ensemble members must share their vocabulary and classes")
-    config = dataclasses.replace(first.config, ensemble=len(members))
-    model = Ensemble([m.model for m in members]).eval()
-    return Classifier(model, first.tokenizer, first.vocab, first.labels, config, info)
-
-
-def train_ensemble(data, config, out, tokenizer=None, quiet: bool = False, device: str = "cpu"):
-    """Train ``config.ensemble`` members (seeds ``seed``, ``seed + 1``, …) and save their mean.
-
-    Each member is trained by `seqlab.tasks.classify.train` into ``out/members/i`` and resumes
-    there: calling again after an interruption continues with the unfinished member, and a
-    larger ``config.ensemble`` adds members to the ones already trained. The ensemble's
-    validation accuracy is measured once all members are done. Returns ``(classifier,
-    summary)`` as `train` does, with each member's validation accuracy in the summary.
-    """
-    from seqlab.tasks.classify import evaluate, train
-
-    out = Path(out)
-    members, summaries = [], []
-    for i in range(config.ensemble):
-        member_config = dataclasses.replace(config, ensemble=1, seed=config.seed + i)
-        if not quiet:
-            print(f"member {i + 1} of {config.ensemble} (seed {member_config.seed})", flush=True)
-        clf, summary = train(data, member_config, member_dir(out, i), tokenizer, quiet, device)
-        if not summary:  # torchrun: ranks other than 0 save nothing
-            return clf, {}
-        members.append(clf)
-        summaries.append(summary)
-    ensemble = combine(members)
-    valid_accuracy = evaluate(ensemble, data.valid)["accuracy"]
-    train_time = sum(s["train_time_s"] for s in summaries)
-    examples = sum(s["train_examples"] * s["epochs_run"] for s in summaries)
-    summary = {
-        "dataset": data.name,
-        "valid_accuracy": valid_accuracy,
-        "members_valid_accuracy": [s["valid_accuracy"] for s in summaries],
-        "best_epoch": [s["best_epoch"] for s in summaries],
-        "epochs_run": sum(s["epochs_run"] for s in summaries),
-        "train_examples": summaries[0]["train_examples"],
-        "vocab_size": summaries[0]["vocab_size"],
-        "prepare_s": sum(s["prepare_s"] for s in summaries),
-        "train_time_s": train_time,
-        "examples_per_s": examples / max(train_time, 1e-9),
-    }
-    ensemble.info = {**summary, "source": data.source}
-    ensemble.save(out)
-    return ensemble, summary
