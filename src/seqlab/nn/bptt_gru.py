@@ -72,8 +72,7 @@ class GRULayerFunction(torch.autograd.Function):
         new = x.new_zeros if ragged else x.new_empty  # padded positions must read zero
         y = new(T, B, H)
         m = torch.empty_like(y)  # m_t = W_hn h_{t-1} + b_hn, kept for the backward pass
-        fused = fused_kernels(x)
-        compiled = native.loops() if fused is not None else None
+        compiled = native.loops_for(x)
         if compiled is not None:  # all steps, input projections included, in one C++ call
             gates = new(T, B, 3 * H)
             compiled.gru_forward(
@@ -82,6 +81,7 @@ class GRULayerFunction(torch.autograd.Function):
             )  # fmt: skip
         else:
             gates = linear(x.reshape(T * B, I), w_ih2, bias).view(T, B, 3 * H)
+            fused = fused_kernels(x)
             if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
                 _forward_fused(fused, gates, y, m, h0, w_hh, b_hn, steps)
             else:
@@ -105,8 +105,13 @@ class GRULayerFunction(torch.autograd.Function):
         d_cand = new(T, B, H)  # δn̂: δ of n's pre-activation
         dh = carried_grad(dh_n, h0)  # carried δh
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        fused = fused_kernels(y)
-        if fused is not None:  # the same sweep: the elementwise block in one pass per step
+        compiled = native.loops_for(y)
+        fused = fused_kernels(y) if compiled is None else None
+        if compiled is not None:  # the whole sweep in one C++ call
+            _backward_native(
+                compiled, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps
+            )
+        elif fused is not None:  # the same sweep: the elementwise block in one pass per step
             _backward_fused(fused, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps)
         else:
             _backward_steps(dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps)
@@ -200,19 +205,21 @@ def _forward_fused(kernels, gates, y, m, h0, w_hh, b_hn, steps):
     fused_forward(kernels.gru_forward_step, recurrent, y, h0, steps, (gates.numpy(),), after)
 
 
+def _backward_native(compiled, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
+    """The backward sweep on CPU float32 in one call of the C++ loops (``seqlab.nn.native``)."""
+    through_z = torch.empty_like(dh)  # δh_t z_t: the path straight to h_{t-1}
+    carried, coords = torch.empty_like(dh), steps.coordinates
+    rows = compiled.gru_backward(
+        dh, through_z, native.optional(dy), gates, m, y, h0.contiguous(), d_rec, d_cand,
+        state_grads, compiled.pack_backward(w_hh), carried, coords,
+    )  # fmt: skip
+    torch.add(through_z[:rows], carried[:rows], out=dh[:rows])
+
+
 def _backward_fused(kernels, dy, dh, gates, m, y, h0, d_rec, d_cand, state_grads, w_hh, steps):
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
     through_z = torch.empty_like(dh)  # δh_t z_t: the path straight to h_{t-1}
     B, H = dh.shape
-    compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function, at every batch size
-        carried, coords = torch.empty_like(dh), steps.coordinates
-        rows = compiled.gru_backward(
-            dh, through_z, native.optional(dy), gates, m, y, h0.contiguous(), d_rec, d_cand,
-            state_grads, compiled.pack_backward(w_hh), carried, coords,
-        )  # fmt: skip
-        torch.add(through_z[:rows], carried[:rows], out=dh[:rows])
-        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         carried, coords = loop_scratch(B, H, steps)
         rows = sequence_loops().gru_backward_sequence(

@@ -76,8 +76,7 @@ class LSTMLayerFunction(torch.autograd.Function):
         # gates gives i, f, o and σ(2a_g) (torch's CPU tanh is several times slower than σ)
         w_ih2, w_hh2, bias2 = prepare_weights(w_ih, w_hh, b_ih, b_hh)
         y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
-        fused = fused_kernels(x)
-        compiled = native.loops() if fused is not None else None
+        compiled = native.loops_for(x)
         if compiled is not None:  # all steps, input projections included, in one C++ call
             gates = new(T, B, 4 * H)
             compiled.lstm_forward(
@@ -88,6 +87,7 @@ class LSTMLayerFunction(torch.autograd.Function):
         else:
             # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
             gates = linear(x.reshape(T * B, -1), w_ih2, bias2).view(T, B, 4 * H)
+            fused = fused_kernels(x)
             if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, the rest in one pass
                 _forward_fused(fused, gates, y, c, tanh_c, h0, c0, w_hh2, steps)
             else:
@@ -111,8 +111,13 @@ class LSTMLayerFunction(torch.autograd.Function):
         dh = carried_grad(dh_n, h0)  # carried δh
         dc = carried_grad(dc_n, c0)  # carried δC
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        fused = fused_kernels(y)
-        if fused is not None:  # the same sweep: the elementwise block in one pass per step
+        compiled = native.loops_for(y)
+        fused = fused_kernels(y) if compiled is None else None
+        if compiled is not None:  # the whole sweep in one C++ call
+            _backward_native(
+                compiled, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps
+            )
+        elif fused is not None:  # the same sweep: the elementwise block in one pass per step
             _backward_fused(
                 fused, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps
             )
@@ -188,18 +193,19 @@ def _forward_fused(kernels, gates, y, c, tanh_c, h0, c0, w_hh2, steps):
     fused_forward(kernels.lstm_forward_step, recurrent, y, h0, steps, (gates.numpy(),), after)
 
 
+def _backward_native(compiled, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
+    """The backward sweep on CPU float32 in one call of the C++ loops (``seqlab.nn.native``)."""
+    carried, coords = torch.empty_like(dh), steps.coordinates
+    rows = compiled.lstm_backward(
+        dh, dc, native.optional(dy), gates, tanh_c, c, c0.contiguous(), d_pre,
+        state_grads, compiled.pack_backward(w_hh), carried, coords,
+    )  # fmt: skip
+    dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
+
+
 def _backward_fused(kernels, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps):
     """The backward sweep on CPU float32: per step one numba kernel and one product."""
     B, H = dh.shape
-    compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function, at every batch size
-        carried, coords = torch.empty_like(dh), steps.coordinates
-        rows = compiled.lstm_backward(
-            dh, dc, native.optional(dy), gates, tanh_c, c, c0.contiguous(), d_pre,
-            state_grads, compiled.pack_backward(w_hh), carried, coords,
-        )  # fmt: skip
-        dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
-        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         carried, coords = loop_scratch(B, H, steps)
         rows = sequence_loops().lstm_backward_sequence(

@@ -67,8 +67,7 @@ class RNNLayerFunction(torch.autograd.Function):
         T, B, _ = x.shape
         steps = schedule(batch_sizes, reverse)
         w_ih2, w_hh2, bias = prepare_weights(w_ih, w_hh, b_ih, b_hh, nonlinearity)
-        fused = fused_kernels(x) if nonlinearity == "tanh" else None
-        compiled = native.loops() if fused is not None else None
+        compiled = native.loops_for(x) if nonlinearity == "tanh" else None
         if compiled is not None:  # all steps, input projections included, in one C++ call
             y = x.new_empty(T, B, w_hh.shape[1])  # rows past each step's end get zeros there
             compiled.rnn_tanh_forward(
@@ -78,6 +77,7 @@ class RNNLayerFunction(torch.autograd.Function):
         else:
             # y (T, B, H) starts as every W_ih x_t + b at once; step t turns y[t] into h_t in place
             y = linear(x.reshape(T * B, -1), w_ih2, bias).view(T, B, -1)
+            fused = fused_kernels(x) if nonlinearity == "tanh" else None
             if fused is not None:  # the same loop: W_hh h_{t-1} by oneDNN, tanh in one pass
                 _forward_fused(fused, y, h0, w_hh2, steps)
             else:
@@ -97,8 +97,12 @@ class RNNLayerFunction(torch.autograd.Function):
         d_pre = y.new_zeros(T, B, H) if ctx.ragged else torch.empty_like(y)  # δ_t
         dh = carried_grad(dh_n, h0)  # carried δh
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        fused = fused_kernels(y) if ctx.nonlinearity == "tanh" else None
-        if fused is not None:  # the same sweep: δ_t in one pass per step
+        tanh = ctx.nonlinearity == "tanh"
+        compiled = native.loops_for(y) if tanh else None
+        fused = fused_kernels(y) if tanh and compiled is None else None
+        if compiled is not None:  # the whole sweep in one C++ call
+            _backward_native(compiled, dy, dh, y, d_pre, state_grads, w_hh, ctx.steps)
+        elif fused is not None:  # the same sweep: δ_t in one pass per step
             _backward_fused(fused, dy, dh, y, d_pre, state_grads, w_hh, ctx.steps)
         else:
             _backward_steps(dy, dh, y, d_pre, state_grads, w_hh, ctx.nonlinearity, ctx.steps)
@@ -166,18 +170,19 @@ def _forward_fused(kernels, y, h0, w_hh2, steps):
     fused_forward(kernels.rnn_tanh_forward_step, recurrent, y, h0, steps, (y.numpy(),), ())
 
 
+def _backward_native(compiled, dy, dh, y, d_pre, state_grads, w_hh, steps):
+    """The tanh backward sweep on CPU float32 in one call of the C++ loops (seqlab.nn.native)."""
+    carried, coords = torch.empty_like(dh), steps.coordinates
+    rows = compiled.rnn_tanh_backward(
+        dh, native.optional(dy), y, d_pre, state_grads, compiled.pack_backward(w_hh),
+        carried, coords,
+    )  # fmt: skip
+    dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
+
+
 def _backward_fused(kernels, dy, dh, y, d_pre, state_grads, w_hh, steps):
     """The tanh backward sweep on CPU float32: per step one numba kernel and one product."""
     B, H = dh.shape
-    compiled = native.loops()
-    if compiled is not None:  # all steps in one C++ function, at every batch size
-        carried, coords = torch.empty_like(dh), steps.coordinates
-        rows = compiled.rnn_tanh_backward(
-            dh, native.optional(dy), y, d_pre, state_grads, compiled.pack_backward(w_hh),
-            carried, coords,
-        )  # fmt: skip
-        dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
-        return
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # all steps in one compiled loop
         carried, coords = loop_scratch(B, H, steps)
         rows = sequence_loops().rnn_tanh_backward_sequence(

@@ -185,8 +185,6 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     `x` (T, B, I) length-sorted and time-major, `h0`/`c0` (B, H). `y` and `cells` (T, B, H)
     hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o.
     """
-    from seqlab.nn.fused_steps import lstm_inference_step
-
     T, B, _ = x.shape
     H = h0.shape[1]
     steps = schedule(batch_sizes, reverse)
@@ -200,6 +198,8 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
             x.contiguous(), prepared.packed_ih(compiled), prepared.bias,
         )  # fmt: skip
         return y, cells, gates, steps
+    from seqlab.nn.fused_steps import lstm_inference_step  # the numba path, only where it runs
+
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().lstm_sequence(
@@ -214,8 +214,6 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
 
 def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     """One GRU layer direction without autograd: ``(y, gates, steps)`` (see `lstm_forward`)."""
-    from seqlab.nn.fused_steps import gru_inference_step
-
     T, B, _ = x.shape
     H = h0.shape[1]
     steps = schedule(batch_sizes, reverse)
@@ -229,6 +227,8 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
             steps.coordinates, x.contiguous(), prepared.packed_ih(compiled), prepared.bias,
         )  # fmt: skip
         return y, gates, steps
+    from seqlab.nn.fused_steps import gru_inference_step  # the numba path, only where it runs
+
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 3 * H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().gru_sequence(
@@ -243,8 +243,6 @@ def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
 
 def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
     """One tanh RNN layer direction without autograd: ``(y, steps)`` (see `lstm_forward`)."""
-    from seqlab.nn.fused_steps import rnn_tanh_forward_step
-
     T, B, _ = x.shape
     steps = schedule(batch_sizes, reverse)
     compiled = native.loops()
@@ -255,6 +253,8 @@ def rnn_tanh_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):
             prepared.packed_ih(compiled), prepared.bias,
         )  # fmt: skip
         return y, steps
+    from seqlab.nn.fused_steps import rnn_tanh_forward_step  # the numba path, only where it runs
+
     y = prepared.project(x.reshape(T * B, -1)).view(T, B, -1)  # step t turns y[t] into h_t
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         loop = sequence_loops().rnn_tanh_sequence
@@ -270,13 +270,13 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
 
     What a sampling loop calls once per token: two products and one kernel call, nothing else.
     """
-    from seqlab.nn.fused_steps import lstm_inference_step
-
     B, H = h.shape
     compiled = native.loops()
     if compiled is not None:  # projection, recurrent product and gates in one C++ call
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.lstm_step(x, h, c, packed_ih, prepared.bias, packed_hh)
+    from seqlab.nn.fused_steps import lstm_inference_step  # the numba path, only where it runs
+
     gates = prepared.project(x)
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         h_new, c_new = x.new_empty(1, B, H), x.new_empty(1, B, H)
@@ -303,13 +303,13 @@ def lstm_step(x, h, c, prepared: PreparedWeights):
 
 def gru_step(x, h, prepared: PreparedWeights):
     """One GRU step without autograd: ``(h', gates)``, gates r, z, n (B, 3H) (see `lstm_step`)."""
-    from seqlab.nn.fused_steps import gru_inference_step
-
     B, H = h.shape
     compiled = native.loops()
     if compiled is not None:  # projection, recurrent product and gates in one C++ call
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.gru_step(x, h, packed_ih, prepared.bias, packed_hh, prepared.b_hn)
+    from seqlab.nn.fused_steps import gru_inference_step  # the numba path, only where it runs
+
     gates = prepared.project(x)
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         h_new = x.new_empty(1, B, H)
@@ -336,13 +336,13 @@ def gru_step(x, h, prepared: PreparedWeights):
 
 def rnn_tanh_step(x, h, prepared: PreparedWeights):
     """One tanh RNN step without autograd: h' (B, H); x (B, I) (see `lstm_step`)."""
-    from seqlab.nn.fused_steps import rnn_tanh_forward_step
-
     B = h.shape[0]
     compiled = native.loops()
     if compiled is not None:  # projection, recurrent product and tanh in one C++ call
         packed_ih, packed_hh = prepared.packed_ih(compiled), prepared.packed(compiled)
         return compiled.rnn_tanh_step(x, h, packed_ih, prepared.bias, packed_hh)
+    from seqlab.nn.fused_steps import rnn_tanh_forward_step  # the numba path, only where it runs
+
     y = prepared.project(x)  # 2(W_ih x + b), turned into h' in place
     if B <= SEQUENCE_LOOP_MAX_ROWS:  # the recurrent product inside the compiled loop
         loop = sequence_loops().rnn_tanh_sequence

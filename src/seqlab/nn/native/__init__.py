@@ -2,8 +2,9 @@
 
 The fast path's time loops on CPU float32 — forward and backward, LSTM, GRU and tanh RNN — run
 as one C++ function per sweep: the recurrent product as a register-blocked kernel over weights
-packed by panels of 16 hidden units, the gate arithmetic applied while the products are still
-in registers, the hidden units split across torch's threads with one barrier per step. Each
+packed by panels of 16 hidden units (input projections included), the gate arithmetic applied
+while the sums are still in registers, the work of a step shared between torch's threads with
+one barrier per step. Each
 function writes exactly what its numba twin in ``seqlab.nn.sequence_loops`` writes; the tests
 compare them.
 
@@ -90,6 +91,12 @@ def loops():
             stacklevel=2,
         )
         return None
+
+
+def loops_for(like: torch.Tensor):
+    """`loops` for tensors like `like` (CPU float32), else None; checked before anything of the
+    numba path is imported, which would cost a process about 0.4 s it does not need."""
+    return loops() if like.device.type == "cpu" and like.dtype == torch.float32 else None
 
 
 def optional(t: torch.Tensor | None) -> torch.Tensor | None:
