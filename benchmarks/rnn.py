@@ -13,8 +13,8 @@ and input and are timed in the same run, interleaved, ``--repeats`` times. Modes
 The table shows the median tokens/s (B·T per second), ``ratio`` = seqlab / torch.nn (> 1:
 seqlab faster), the GFLOP/s each reaches as a fraction of this machine's float32
 matrix-product peak (oneDNN's packed GEMM, the fastest on this CPU, measured in the same run),
-``ratio`` as a fraction of ``bound``, and the peak memory of one training step (measured in a
-fresh subprocess).
+``ratio`` as a fraction of ``bound``, and the peak memory of one training step (the most tensor
+memory held at once, from the allocator's own record: see `cpu_peak_memory`).
 
 ``bound`` is the highest ratio any float32 implementation could reach against the torch.nn time
 of that row: the products a step cannot avoid (forward: input and recurrent; training adds
@@ -29,10 +29,7 @@ is out of reach on this machine in float32.
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 from functools import partial
 
@@ -153,45 +150,33 @@ def gemm_ceiling(shape, device, repeats=5) -> float:
     return 2.0 * B * T * (I + H) * 4 * H / best / 1e9
 
 
-def peak_memory(cell, shape, impl) -> float:
-    """Peak resident memory (MiB) one training step adds, measured in a fresh process."""
-    env = dict(
-        os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS=str(torch.get_num_threads())
-    )
-    cmd = [
-        sys.executable,
-        __file__,
-        "--measure-memory",
-        f"{cell},{impl}," + ",".join(map(str, shape)),
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
-    return float(out.strip().splitlines()[-1])
+def cpu_peak_memory(nets, x) -> dict:
+    """Peak MiB of tensor memory one training step holds at once, for each implementation.
 
-
-def measure_memory(spec: str) -> None:
-    """Child process of `peak_memory`: print the MiB one training step adds to the resident set.
-
-    Runs one warm-up step, resets the kernel's high-water mark (``/proc/self/clear_refs``), runs
-    a second step and reports ``VmHWM`` minus the resident size before it. The parent sets a
-    fixed mmap threshold so freed buffers leave the resident set at once.
+    Every allocation and free of torch's CPU allocator during the step (seqlab's C++ loops
+    allocate through it too), as torch's profiler records them, summed in order: the CPU
+    counterpart of ``torch.cuda.max_memory_allocated``. A warm-up step runs first, so caches
+    made once (packed weights of a no-grad module, oneDNN primitives) are not counted, and the
+    resident set is not used: malloc serves small blocks from heap pages already resident and
+    large ones from fresh pages, so it would count a few large buffers and miss many small ones.
     """
-    cell, impl, *dims = spec.split(",")
-    nets, x = make(cell, tuple(map(int, dims)), "cpu")
-    train_step(nets[impl], x)
-    nets[impl].zero_grad(set_to_none=True)
-    before = _status_kib("VmRSS")
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset VmHWM to the current resident size
-    train_step(nets[impl], x)
-    print((_status_kib("VmHWM") - before) / 1024)
+    from torch.profiler import ProfilerActivity, profile
 
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
+    result = {}
+    for impl, net in nets.items():
+        train_step(net, x)
+        net.zero_grad(set_to_none=True)
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            train_step(net, x)
+        events = prof.profiler.kineto_results.events()
+        changes = sorted((e.start_ns(), e.nbytes()) for e in events if e.name() == "[memory]")
+        held = peak = 0
+        for _, nbytes in changes:
+            held += nbytes
+            peak = max(peak, held)
+        key = "seqlab_peak_mib" if impl == "seqlab" else "torch_peak_mib"
+        result[key] = peak / 2**20
+    return result
 
 
 def run(cells, shapes, device, repeats, memory, decode_batches):
@@ -209,7 +194,7 @@ def run(cells, shapes, device, repeats, memory, decode_batches):
             for mode in steps:
                 row = figures(cell, mode, shape, times[mode], device)
                 if mode == "train" and memory:
-                    row.update(memory_figures(cell, shape, device, nets, x))
+                    row.update(memory_figures(device, nets, x))
                 rows.append(row)
                 print_row(row)
         for B in decode_batches:
@@ -268,15 +253,9 @@ def figures(cell, mode, shape, times, device) -> dict:
     return row
 
 
-def memory_figures(cell, shape, device, nets, x) -> dict:
+def memory_figures(device, nets, x) -> dict:
     """Peak memory of one training step for both implementations, and their ratio."""
-    if device == "cuda":
-        row = cuda_peak_memory(nets, x)
-    else:
-        row = {
-            "seqlab_peak_mib": peak_memory(cell, shape, "seqlab"),
-            "torch_peak_mib": peak_memory(cell, shape, "torch.nn"),
-        }
+    row = cuda_peak_memory(nets, x) if device == "cuda" else cpu_peak_memory(nets, x)
     torch_mib = row["torch_peak_mib"]  # 0 for toy shapes: no ratio then
     row["memory_ratio"] = row["seqlab_peak_mib"] / torch_mib if torch_mib else None
     return row
@@ -341,11 +320,7 @@ def main():
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    parser.add_argument("--measure-memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure_memory:
-        measure_memory(args.measure_memory)
-        return
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device found")
     shapes = (

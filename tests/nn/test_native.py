@@ -261,6 +261,32 @@ def test_nan_and_inf_pass_through_the_loops_as_in_torch():
 
 
 @pytest.mark.parametrize(
+    "make_dy",
+    [
+        lambda y: torch.ones(()).expand_as(y),  # what y.sum().backward() passes
+        lambda y: torch.randn(y.shape[1], y.shape[0], y.shape[2]).transpose(0, 1),
+        lambda y: torch.randn_like(y),
+    ],
+    ids=["expanded", "transposed", "contiguous"],
+)
+def test_rnn_backward_writes_delta_over_its_own_copy_of_dy_only(make_dy):
+    # a non-contiguous ∂L/∂y is copied once and the sweep writes δ_t over the copy; the caller's
+    # gradient stays as it was, and the weight gradients are torch.nn's
+    torch.manual_seed(0)
+    ours, theirs = RNN(6, 24), torch.nn.RNN(6, 24)
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(5, 3, 6)
+    y_a, y_b = ours(x)[0], theirs(x)[0]
+    dy = make_dy(y_a)
+    before = dy.clone()
+    grads_a = torch.autograd.grad(y_a, list(ours.parameters()), dy)
+    grads_b = torch.autograd.grad(y_b, list(theirs.parameters()), dy)
+    assert torch.equal(dy, before)
+    for ga, gb in zip(grads_a, grads_b, strict=True):
+        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
     ("ours", "theirs"),
     [(LSTM, torch.nn.LSTM), (GRU, torch.nn.GRU), (RNN, torch.nn.RNN)],
     ids=["lstm", "gru", "rnn"],

@@ -48,11 +48,16 @@ def check_tensor(name: str, value, shape: tuple, like: torch.Tensor) -> None:
             f"{name} has dtype {value.dtype} but the parameters are {like.dtype}: "
             f"convert it with .to({like.dtype}) or the module with .to({value.dtype})"
         )
-    if value.device != like.device:
+    if not same_device(value, like):
         raise RNNInputError(
             f"{name} is on {value.device} but the parameters are on {like.device}: "
             f"move it with .to('{like.device}')"
         )
+
+
+def same_device(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether `a` and `b` live on the same device (CPU tensors without building device objects)."""
+    return (a.is_cpu and b.is_cpu) or a.device == b.device
 
 
 def check_lengths(lengths, T: int, B: int) -> torch.Tensor:
@@ -92,6 +97,9 @@ def outside_autocast(forward):
 
     @wraps(forward)
     def run(self, input, hx=None, *args, **kwargs):
+        # one C call for the common case: a decoding loop pays this check at every token
+        if not torch._C._is_any_autocast_enabled():
+            return forward(self, input, hx, *args, **kwargs)
         weight = self.parameter_like()
         if not torch.is_autocast_enabled(weight.device.type):
             return forward(self, input, hx, *args, **kwargs)
@@ -268,7 +276,13 @@ class RNNBase(SelectableImpl, nn.Module):
 
     def layer_weights(self, layer: int, direction: int) -> tuple:
         """(w_ih, w_hh, b_ih, b_hh) of one layer direction; the biases are None without bias."""
-        return tuple(getattr(self, name, None) for name in _weight_names(layer, direction))
+        # registered parameters straight from the dict (Module.__getattr__ is a slow fallback);
+        # getattr finds parametrized weights and gives None for absent biases
+        params = self._parameters
+        return tuple(
+            params[name] if name in params else getattr(self, name, None)
+            for name in _weight_names(layer, direction)
+        )
 
     @property
     def state_grads(self) -> torch.Tensor | None:

@@ -371,4 +371,4 @@ onednn = OneDNNLinear()
 
 def like_fused(t: torch.Tensor) -> bool:
     """Whether `t` suits the CPU float32 fast paths (numba kernels, oneDNN products)."""
-    return t.device.type == "cpu" and t.dtype == torch.float32
+    return t.is_cpu and t.dtype == torch.float32

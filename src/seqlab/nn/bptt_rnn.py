@@ -94,11 +94,16 @@ class RNNLayerFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, y = ctx.saved_tensors
         T, B, H = y.shape
-        d_pre = y.new_zeros(T, B, H) if ctx.ragged else torch.empty_like(y)  # δ_t
-        dh = carried_grad(dh_n, h0)  # carried δh
-        state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
         tanh = ctx.nonlinearity == "tanh"
         compiled = native.loops_for(y) if tanh else None
+        if compiled is not None and dy is not None and not dy.is_contiguous() and not ctx.ragged:
+            # the C++ sweep reads dy contiguous: it writes δ_t over that copy, row by row after
+            # reading it, which saves a (T, B, H) buffer (dy of a summed loss is an expanded view)
+            d_pre = dy = dy.contiguous()
+        else:
+            d_pre = y.new_zeros(T, B, H) if ctx.ragged else torch.empty_like(y)  # δ_t
+        dh = carried_grad(dh_n, h0)  # carried δh
+        state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
         fused = fused_kernels(y) if tanh and compiled is None else None
         if compiled is not None:  # the whole sweep in one C++ call
             _backward_native(compiled, dy, dh, y, d_pre, state_grads, w_hh, ctx.steps)

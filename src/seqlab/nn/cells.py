@@ -10,7 +10,13 @@ import math
 import torch
 from torch import nn
 
-from seqlab.nn.base import RNNInputError, SelectableImpl, check_tensor, outside_autocast
+from seqlab.nn.base import (
+    RNNInputError,
+    SelectableImpl,
+    check_tensor,
+    outside_autocast,
+    same_device,
+)
 from seqlab.nn.bptt_gru import GRULayerFunction
 from seqlab.nn.bptt_lstm import LSTMLayerFunction
 from seqlab.nn.bptt_rnn import NONLINEARITIES, RNNLayerFunction
@@ -78,13 +84,17 @@ class RNNCellBase(SelectableImpl, nn.Module):
         return s if self.impl == "auto" else s + f", impl={self.impl!r}"
 
     def _prepare(self, input, hx, names):
-        """x (1, B, I) and the states, each (B, H); zeros where hx is None."""
-        w = self.weight_ih
+        """x (B, I), the states, each (B, H) (zeros where hx is None), the weights, and whether
+        the input was batched."""
+        params = self._parameters  # not Module.__getattr__, a slow fallback
+        w = params.get("weight_ih")
+        if w is None:  # a parametrized weight
+            w = self.weight_ih
         # what a decoding loop passes: checked without building any message
         if hx is not None and _plain_step(input, hx, names, w, self.hidden_size):
             states = hx if len(names) > 1 else (hx,)
             weights = (w, self.weight_hh, self.bias_ih, self.bias_hh)
-            return input.unsqueeze(0), tuple(states), weights, True
+            return input, tuple(states), weights, True
         if not isinstance(input, torch.Tensor) or input.dim() not in (1, 2):
             got = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
             raise RNNInputError(f"input must be (B, input_size) or (input_size,), got {got}")
@@ -103,7 +113,7 @@ class RNNCellBase(SelectableImpl, nn.Module):
                 check_tensor(name, h, shape, w)
             states = tuple(h if batched else h.unsqueeze(0) for h in given)
         weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        return x.unsqueeze(0), states, weights, batched
+        return x, states, weights, batched
 
 
 def _plain_step(input, hx, names, w, hidden_size) -> bool:
@@ -117,12 +127,12 @@ def _plain_step(input, hx, names, w, hidden_size) -> bool:
     states = hx if len(names) > 1 else (hx,)
     if type(states) not in (tuple, list) or len(states) != len(names):
         return False
-    shape, dtype, device = (input.shape[0], hidden_size), w.dtype, w.device
+    shape, dtype = (input.shape[0], hidden_size), w.dtype
     return (
         input.dtype == dtype
-        and input.device == device
+        and same_device(input, w)
         and all(
-            type(h) is torch.Tensor and h.shape == shape and h.dtype == dtype and h.device == device
+            type(h) is torch.Tensor and h.shape == shape and h.dtype == dtype and same_device(h, w)
             for h in states
         )
     )
@@ -166,9 +176,10 @@ class RNNCell(RNNCellBase):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         if self.nonlinearity == "tanh" and self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_rnn_tanh)
-            h_n = rnn_tanh_step(x[0], h, prepared)
+            h_n = rnn_tanh_step(x, h, prepared)
             return h_n if batched else h_n[0]
         function = ReferenceRNNFunction if self.uses_reference() else RNNLayerFunction
+        x = x.unsqueeze(0)  # a sequence of one step
         _, h_n = function.apply(x, h, *weights, self.nonlinearity, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)
 
@@ -193,9 +204,10 @@ class LSTMCell(RNNCellBase):
         x, (h, c), weights, batched = self._prepare(input, hx, ("hx[0] (h)", "hx[1] (c)"))
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_lstm)
-            h_n, c_n, _ = lstm_step(x[0], h, c, prepared)
+            h_n, c_n, _ = lstm_step(x, h, c, prepared)
             return (h_n, c_n) if batched else (h_n[0], c_n[0])
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
+        x = x.unsqueeze(0)  # a sequence of one step
         _, h_n, c_n, _, _ = function.apply(x, h, c, *weights, [x.shape[1]], False, None)
         return (h_n, c_n) if batched else (h_n.squeeze(0), c_n.squeeze(0))
 
@@ -219,8 +231,9 @@ class GRUCell(RNNCellBase):
         x, (h,), weights, batched = self._prepare(input, hx, ("hx",))
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(0, weights, prepare_gru)
-            h_n, _ = gru_step(x[0], h, prepared)
+            h_n, _ = gru_step(x, h, prepared)
             return h_n if batched else h_n[0]
         function = ReferenceGRUFunction if self.uses_reference() else GRULayerFunction
+        x = x.unsqueeze(0)  # a sequence of one step
         _, h_n, _ = function.apply(x, h, *weights, [x.shape[1]], False, None)
         return h_n if batched else h_n.squeeze(0)

@@ -42,8 +42,13 @@ def _cpu_flags() -> str:
 
 
 def extension_name() -> str:
-    """The extension's name: a digest of the source, the flags, torch and the CPU."""
-    key = "\n".join([SOURCE.read_text(encoding="utf-8"), *FLAGS, torch.__version__, _cpu_flags()])
+    """The extension's name: a digest of the source and its path, the flags, torch and the CPU.
+
+    The path is part of it because torch's tooling rebuilds an extension whose source file moved:
+    two checkouts sharing one cache would otherwise rebuild it in turn.
+    """
+    source = SOURCE.read_text(encoding="utf-8")
+    key = "\n".join([source, str(SOURCE), *FLAGS, torch.__version__, _cpu_flags()])
     return "seqlab_recurrent_loops_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -96,7 +101,7 @@ def loops():
 def loops_for(like: torch.Tensor):
     """`loops` for tensors like `like` (CPU float32), else None; checked before anything of the
     numba path is imported, which would cost a process about 0.4 s it does not need."""
-    return loops() if like.device.type == "cpu" and like.dtype == torch.float32 else None
+    return loops() if like.is_cpu and like.dtype == torch.float32 else None
 
 
 def optional(t: torch.Tensor | None) -> torch.Tensor | None:
