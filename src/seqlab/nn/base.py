@@ -303,11 +303,13 @@ class RNNBase(SelectableImpl, nn.Module):
                 s += f", {name}={getattr(self, name)}"
         return s if self.impl == "auto" else s + f", impl={self.impl!r}"
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+    def _run_direction(
+        self, x, states, weights, batch_sizes, reverse, on_state_grads, slot, gates_wanted
+    ):
         """Run one layer direction: returns (y (T, B, H), final states tuple, gates).
 
         The gates are a dict by name, or a function returning it (called only for
-        ``return_gates``).
+        ``return_gates``); without `gates_wanted` the path without autograd may skip them.
 
         `slot` (layer·D + direction) names the direction in `prepared_weights`.
         """
@@ -379,6 +381,7 @@ class RNNBase(SelectableImpl, nn.Module):
                     d == 1,
                     hook,
                     k,
+                    return_gates,
                 )
                 outputs.append(y)
                 finals.append(final)

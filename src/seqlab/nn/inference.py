@@ -179,11 +179,12 @@ def last_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor:
     return final_state(states, init, steps)
 
 
-def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
+def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse, keep_gates=True):
     """One LSTM layer direction without autograd: ``(y, cells, gates, steps)``.
 
     `x` (T, B, I) length-sorted and time-major, `h0`/`c0` (B, H). `y` and `cells` (T, B, H)
-    hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o.
+    hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o; without `keep_gates` the C++
+    loops write no gates (four times the output's size in memory traffic) and `gates` is None.
     """
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -192,7 +193,8 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse):
     y, cells = new(T, B, H), new(T, B, H)
     compiled = native.loops()
     if compiled is not None:  # all steps, input projections included, in one C++ call
-        gates, h0, c0 = new(T, B, 4 * H), h0.contiguous(), c0.contiguous()
+        gates = new(T, B, 4 * H) if keep_gates else None
+        h0, c0 = h0.contiguous(), c0.contiguous()
         compiled.lstm_forward(
             gates, prepared.packed(compiled), cells, None, y, h0, c0, steps.coordinates,
             x.contiguous(), prepared.packed_ih(compiled), prepared.bias,

@@ -153,7 +153,9 @@ class RNN(RNNBase):
         s = super().extra_repr()
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+    def _run_direction(
+        self, x, states, weights, batch_sizes, reverse, on_state_grads, slot, gates_wanted
+    ):
         if self.nonlinearity == "tanh" and self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_rnn_tanh)
             if len(batch_sizes) == 1:  # one step, as when decoding
@@ -221,7 +223,9 @@ class LSTM(RNNBase):
     gate_names = (*LSTM_GATES.names, "c")
     state_count = 2
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+    def _run_direction(
+        self, x, states, weights, batch_sizes, reverse, on_state_grads, slot, gates_wanted
+    ):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_lstm)
             if len(batch_sizes) == 1:  # one step, as when decoding
@@ -231,7 +235,9 @@ class LSTM(RNNBase):
                     return {**LSTM_GATES.named(gates[None], dim=2), "c": c_n[None]}
 
                 return h_n[None], (h_n, c_n), named
-            y, cells, gates, steps = lstm_forward(x, *states, prepared, batch_sizes, reverse)
+            y, cells, gates, steps = lstm_forward(
+                x, *states, prepared, batch_sizes, reverse, keep_gates=gates_wanted
+            )
             h_n, c_n = last_state(y, states[0], steps), last_state(cells, states[1], steps)
             return y, (h_n, c_n), lambda: {**LSTM_GATES.named(gates, dim=2), "c": cells}
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
@@ -277,7 +283,9 @@ class GRU(RNNBase):
     gate_layout = GRU_GATES
     gate_names = GRU_GATES.names
 
-    def _run_direction(self, x, states, weights, batch_sizes, reverse, on_state_grads, slot):
+    def _run_direction(
+        self, x, states, weights, batch_sizes, reverse, on_state_grads, slot, gates_wanted
+    ):
         if self.runs_without_grad():
             prepared = self.prepared_weights.get(slot, weights, prepare_gru)
             if len(batch_sizes) == 1:  # one step, as when decoding

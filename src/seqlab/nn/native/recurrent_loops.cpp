@@ -302,14 +302,15 @@ at::Tensor pack_backward(const at::Tensor& w) {
 
 // ---------------------------------------------------------------------------------------------
 // Forward loops. `gates` (T, B, G*H) holds the input projections and is overwritten with the
-// activated gates; `packed` is pack_forward(W_hh with the loop's doubled rows, G).
+// activated gates; the LSTM's may be absent when x is given (inference that wants no gates:
+// 4H floats a row not written). `packed` is pack_forward(W_hh with the loop's doubled rows, G).
 
-void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
+void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::Tensor c,
                         std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0,
                         at::Tensor c0, const std::vector<Step>& steps, const Input& in) {
   
   const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
-  float *pg = ptr(gates), *pc = ptr(c), *py = ptr(y), *ptc = maybe_ptr(tanh_c);
+  float *pg = maybe_ptr(gates), *pc = ptr(c), *py = ptr(y), *ptc = maybe_ptr(tanh_c);
   const float *ph0 = ptr(h0), *pc0 = ptr(c0), *pw = ptr(packed);
   const int nt = threads_for(P, 8 * B * H * H);
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -324,7 +325,7 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
           const float* panel = pw + p * H * 4 * L;
           v16 acc[R][4];
           float* grow[R];
-          for (int r = 0; r < R; ++r) grow[r] = pg + ((s.t * B) + b0 + r) * 4 * H;
+          for (int r = 0; r < R; ++r) grow[r] = pg ? pg + ((s.t * B) + b0 + r) * 4 * H : nullptr;
           if (in.x)
             in.project<4, R>(acc, s.t, B, H, b0, p, j0, nu);
           else
@@ -339,10 +340,12 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
             const v16 o = 0.5f + 0.5f * tanh16(0.5f * acc[r][3]);
             const v16 ct = f * load(crows[b0 + r] + j0, nu) + i * g;
             const v16 tc = tanh16(ct);
-            store(grow[r] + j0, i, nu);
-            store(grow[r] + H + j0, f, nu);
-            store(grow[r] + 2 * H + j0, g, nu);
-            store(grow[r] + 3 * H + j0, o, nu);
+            if (pg) {
+              store(grow[r] + j0, i, nu);
+              store(grow[r] + H + j0, f, nu);
+              store(grow[r] + 2 * H + j0, g, nu);
+              store(grow[r] + 3 * H + j0, o, nu);
+            }
             store(pc + row * H + j0, ct, nu);
             if (ptc) store(ptc + row * H + j0, tc, nu);
             store(py + row * H + j0, o * tc, nu);
@@ -353,7 +356,7 @@ void lstm_forward_steps(at::Tensor gates, at::Tensor packed, at::Tensor c,
   }
 }
 
-void lstm_forward(at::Tensor gates, at::Tensor packed, at::Tensor c,
+void lstm_forward(std::optional<at::Tensor> gates, at::Tensor packed, at::Tensor c,
                   std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0, at::Tensor c0,
                   at::Tensor coords, std::optional<at::Tensor> x,
                   std::optional<at::Tensor> packed_ih, std::optional<at::Tensor> bias) {
