@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -232,3 +233,18 @@ def test_embedding_learning_rate_scale(tmp_path):
     assert not torch.equal(clf.model.out.weight, start.model.out.weight)
     with pytest.raises(ValueError, match="embed_lr_scale"):
         ClassifierConfig(embed_lr_scale=2.0)
+
+
+def test_learning_rate_decays_each_epoch_and_resumes_alike(tmp_path):
+    """Epoch e trains at lr · decay^(e-1); one epoch, then a second on resume, ends as two do."""
+    config = ClassifierConfig(**{**TINY, "epochs": 2, "lr_decay": 0.5})
+    straight, _ = train(tiny_data(), config, tmp_path / "straight", Tokenizer(), quiet=True)
+    history = json.loads((tmp_path / "straight" / "training" / "history.json").read_text())
+    assert [r["lr"] for r in history["epochs"]] == pytest.approx([0.02, 0.01])
+    once = dataclasses.replace(config, epochs=1)
+    train(tiny_data(), once, tmp_path / "resumed", Tokenizer(), quiet=True)
+    resumed, _ = train(tiny_data(), config, tmp_path / "resumed", Tokenizer(), quiet=True)
+    for a, b in zip(straight.model.parameters(), resumed.model.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="lr_decay"):
+        ClassifierConfig(lr_decay=0.0)

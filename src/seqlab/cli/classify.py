@@ -107,6 +107,12 @@ def classify() -> None:
     default=None,
     help="The embedding's learning rate as a share of --lr. [1]",
 )
+@click.option(
+    "--lr-decay",
+    type=FiniteFloat(0, 1, min_open=True),
+    default=None,
+    help="The learning rate is multiplied by this after each epoch. [1; mr 0.7]",
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="At most. [5; sst2 3]")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stop. [2]")
 @click.option(

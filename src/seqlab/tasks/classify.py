@@ -57,10 +57,12 @@ SPECIALS = ("<pad>", "<unk>")
 #: names were measured at lr 2e-3 (5e-3, the default, won on MR's and SST-2's validation sets).
 #: MR and SST-2 average models of several seeds: on their validation sets six models gained 1.3
 #: points over their members' mean on MR, five gained 0.9 on SST-2 (IMDB keeps one: a model
-#: takes 20 minutes there).
+#: takes 20 minutes there). On MR a learning rate falling to 0.7 times its value after each
+#: epoch raised five of six seeds' validation accuracy and tied one (mean 77.4 -> 78.2 %;
+#: their average 78.8 -> 78.9 %).
 DATASET_DEFAULTS = {
     "names": {"embed_dim": 32, "hidden": 128, "max_tokens": None, "lr": 2e-3},
-    "rt_polarity": {"ensemble": 6},
+    "rt_polarity": {"ensemble": 6, "lr_decay": 0.7},
     "sst2": {"epochs": 3, "ensemble": 5},
     "imdb": {"epochs": 3},
 }
@@ -83,8 +85,8 @@ class ClassifierConfig:
     ``class_weight="balanced"`` weights each class's loss by n / (classes · n_class), so that
     rare classes (Vietnamese among the names) count as much as frequent ones (macro-F1).
     ``embed_lr_scale`` multiplies the learning rate of the embedding (not of the other
-    weights). ``ensemble`` > 1 trains that many models, seeds ``seed``, ``seed + 1``, …, and
-    averages their probabilities.
+    weights); ``lr_decay`` multiplies every learning rate after each epoch. ``ensemble`` > 1
+    trains that many models, seeds ``seed``, ``seed + 1``, …, and averages their probabilities.
     """
 
     cell: str = "lstm"
@@ -102,6 +104,7 @@ class ClassifierConfig:
     batch_size: int = 64
     lr: float = 5e-3
     embed_lr_scale: float = 1.0
+    lr_decay: float = 1.0
     weight_decay: float = 1e-4
     epochs: int = 5
     patience: int | None = 2
@@ -120,6 +123,7 @@ class ClassifierConfig:
             (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
             (self.lr > 0 and math.isfinite(self.lr), "lr", "a finite number > 0"),
             (0 <= self.embed_lr_scale <= 1, "embed_lr_scale", "in [0, 1]"),
+            (0 < self.lr_decay <= 1, "lr_decay", "in (0, 1]"),
             (self.max_tokens is None or self.max_tokens >= 1, "max_tokens", ">= 1 or None"),
             (self.ensemble >= 1, "ensemble", ">= 1"),
         ]
@@ -383,6 +387,11 @@ def train(
             {"params": embedding, "lr": config.lr * config.embed_lr_scale},
         ]
     optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = None
+    if config.lr_decay != 1:
+        # large steps while the model finds its way, small ones once it is near a good
+        # epoch, so that the best epoch is not one lucky large step
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     train_config = TrainConfig(
         epochs=config.epochs,
         patience=config.patience,
@@ -399,7 +408,7 @@ def train(
             len(train_set) / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32
         )
     loss = nn.CrossEntropyLoss(weight=weight)
-    trainer = Trainer(clf.model, loss, optimizer, train_config)
+    trainer = Trainer(clf.model, loss, optimizer, train_config, scheduler=scheduler)
     history = trainer.fit(
         loader(train_set, config.batch_size, True, config.seed),
         loader(valid_set, 256, False, config.seed),
