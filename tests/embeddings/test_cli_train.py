@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from seqlab.cli.main import main
 from seqlab.embeddings import KeyedVectors
 from seqlab.embeddings.fasttext import FastTextKeyedVectors
+from seqlab.embeddings.postprocess import all_but_the_top
 
 
 @pytest.fixture
@@ -111,3 +112,36 @@ def test_interrupted_training_leaves_no_vector_file(tmp_path, corpus, monkeypatc
     result = run(corpus, "--out", out, "--no-progress")
     assert result.exit_code != 0 and "no vectors written" in result.output
     assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_all_but_the_top_post_processes_the_written_vectors(tmp_path, corpus):
+    common = ("--dim", 8, "--epochs", 1, "--min-count", 1, "--workers", 1, "--no-progress")
+    raw, processed = tmp_path / "raw.bin", tmp_path / "abtt.bin"
+    assert run(corpus, "--out", raw, *common).exit_code == 0
+    result = run(corpus, "--out", processed, "--all-but-the-top", 2, *common)
+    assert result.exit_code == 0, result.output
+    assert "top 2 principal directions removed" in result.output
+    expected = all_but_the_top(KeyedVectors.load(raw), 2)  # the same seed: the same raw vectors
+    np.testing.assert_allclose(KeyedVectors.load(processed).vectors, expected.vectors, atol=1e-6)
+    too_many = run(corpus, "--out", tmp_path / "x.bin", "--all-but-the-top", 8, *common)
+    assert too_many.exit_code != 0 and "--all-but-the-top 8" in too_many.output
+    assert "Traceback" not in too_many.output and not (tmp_path / "x.bin").exists()
+
+
+def test_add_output_vectors_writes_input_plus_output_vectors(tmp_path, corpus):
+    from seqlab.embeddings.word2vec import Word2Vec
+
+    out = tmp_path / "wc.bin"
+    common = ("--dim", 8, "--epochs", 1, "--min-count", 1, "--workers", 1, "--no-progress")
+    result = run(corpus, "--out", out, "--add-output-vectors", *common)
+    assert result.exit_code == 0, result.output
+    assert "input + output vector" in result.output
+    model = Word2Vec("skipgram", vector_size=8, epochs=1, min_count=1, workers=1, seed=1)
+    kv = model.train(str(corpus), progress=False)  # the command's settings: the same training
+    written = KeyedVectors.load(out)
+    assert written.index_to_key == kv.index_to_key
+    expected = kv.vectors + model.weights["syn1neg"][: len(kv)]
+    np.testing.assert_allclose(written.vectors, expected, atol=1e-6)
+    no_negatives = run(corpus, "--out", tmp_path / "x.bin", "--add-output-vectors", "--hs",
+                       "--negative", 0, *common)  # fmt: skip
+    assert no_negatives.exit_code != 0 and "needs negative sampling" in no_negatives.output

@@ -157,6 +157,7 @@ def test_the_korean_recipe_fills_what_is_not_typed(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"x {KOREAN_RECIPE['vector_size']} dims" in result.output
     assert "content tokens" in result.output
+    assert "input + output vector" in result.output  # the recipe writes W + C
     result = run(*common, "--dim", 8, "--out", tmp_path / "typed.bin")
     assert "x 8 dims" in result.output  # typed options win
     result = run(
@@ -165,6 +166,7 @@ def test_the_korean_recipe_fills_what_is_not_typed(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"x {KOREAN_FASTTEXT['vector_size']} dims" in result.output
     assert "form tokens" in result.output
+    assert "input + output vector" not in result.output  # fastText keeps its n-gram vectors
 
 
 def test_the_korean_recipe_trains_on_one_thread_and_analyses_on_all(tmp_path, monkeypatch):

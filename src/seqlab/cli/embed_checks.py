@@ -107,6 +107,8 @@ USED_BY = {
     "maxn": ("fasttext",),
     "bucket": ("fasttext",),
     "subwords": ("fasttext",),
+    "all_but_the_top": ("skipgram", "cbow", "glove"),
+    "add_output_vectors": ("skipgram", "cbow"),
     "x_max": ("glove",),
     "weight_power": ("glove",),
 }

@@ -187,6 +187,22 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
     help="Exponent of the weighting function (glove).",
 )
 @click.option(
+    "--add-output-vectors/--no-add-output-vectors",
+    default=False,
+    show_default=True,
+    help="skipgram/cbow with negative sampling: write each word's input vector plus its "
+    "output vector (as GloVe writes W + W~) instead of the input vector alone.",
+)
+@click.option(
+    "--all-but-the-top",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default="0 (off)",
+    help="Post-process the trained vectors: subtract their mean and remove their top N "
+    "principal directions (Mu and Viswanath 2018), which mostly encode word frequency "
+    "(skipgram/cbow/glove).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=2,
@@ -256,6 +272,13 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
     if checkpoint is not None:
         check_checkpoint(checkpoint, out)
     warn_ignored_options(settings["algo"])
+    top_components = settings.pop("all_but_the_top")
+    add_output = settings.pop("add_output_vectors") and settings["algo"] in ("skipgram", "cbow")
+    if add_output and not settings["negative"]:
+        raise click.UsageError(
+            "--add-output-vectors needs negative sampling (--negative > 0): hierarchical "
+            "softmax has no output vector per word"
+        )
     model = _build_model(**settings)
     started = time.perf_counter()
     try:
@@ -283,6 +306,10 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
             f"out of memory for {model.vector_size}-dimensional vectors: lower --dim or keep "
             "fewer words (--max-vocab, --min-count)"
         ) from None
+    if add_output:
+        kv = _with_output_vectors(kv, model)
+    if top_components and settings["algo"] != "fasttext":
+        kv = _all_but_the_top(kv, top_components)
     try:
         kv.save(out, fmt)
     except (OSError, ValueError) as e:
@@ -292,6 +319,28 @@ def train(corpus, lang, token, out, fmt, checkpoint, progress, **settings) -> No
     click.echo(f"{len(kv):,} words x {kv.vector_size} dims -> {out} ({seconds:.1f} s)")
     if losses:
         click.echo("loss per epoch: " + " ".join(f"{x:.4f}" for x in losses))
+
+
+def _with_output_vectors(kv, model):
+    """``kv`` with each word's output vector (``syn1neg``) added to its input vector."""
+    output = model.weights["syn1neg"][: len(kv)]
+    click.echo("vectors written: input + output vector of each word")
+    return type(kv)(kv.index_to_key, kv.vectors + output, kv.counts)
+
+
+def _all_but_the_top(kv, components: int):
+    """``kv`` post-processed (:func:`~seqlab.embeddings.postprocess.all_but_the_top`)."""
+    # imported when the command runs: `seqlab --help` stays fast
+    from seqlab.embeddings.postprocess import all_but_the_top
+
+    try:
+        kv = all_but_the_top(kv, components)
+    except ValueError as e:
+        raise click.ClickException(
+            f"--all-but-the-top {components}: {e} (the vectors were trained but not written)"
+        ) from None
+    click.echo(f"all-but-the-top: mean and top {components} principal directions removed")
+    return kv
 
 
 def _keeps_ngrams(out: str, fmt: str | None) -> bool:
