@@ -144,8 +144,14 @@ class SelectableImpl:
 
     def parameter_like(self) -> torch.Tensor:
         """A parameter with the dtype and device of all (cheaper than ``next(parameters())``)."""
-        found = self._parameters.get(self._like_name)  # None under a parametrization
-        return found if found is not None else getattr(self, self._like_name)
+        return self._parameter(self._like_name)
+
+    def _parameter(self, name: str) -> torch.Tensor | None:
+        """The parameter `name`, read from the module's dict: ``Module.__getattr__`` is a slow
+        fallback, which a decoding loop would pay at every token. getattr still finds a
+        parametrized weight (absent from the dict) and gives None for an absent bias."""
+        found = self._parameters.get(name)
+        return found if found is not None else getattr(self, name, None)
 
     def uses_reference(self) -> bool:
         """Whether the next call runs the reference implementation (by impl, dtype, context)."""
@@ -276,13 +282,7 @@ class RNNBase(SelectableImpl, nn.Module):
 
     def layer_weights(self, layer: int, direction: int) -> tuple:
         """(w_ih, w_hh, b_ih, b_hh) of one layer direction; the biases are None without bias."""
-        # registered parameters straight from the dict (Module.__getattr__ is a slow fallback);
-        # getattr finds parametrized weights and gives None for absent biases
-        params = self._parameters
-        return tuple(
-            params[name] if name in params else getattr(self, name, None)
-            for name in _weight_names(layer, direction)
-        )
+        return tuple(self._parameter(name) for name in _weight_names(layer, direction))
 
     @property
     def state_grads(self) -> torch.Tensor | None:

@@ -86,14 +86,11 @@ class RNNCellBase(SelectableImpl, nn.Module):
     def _prepare(self, input, hx, names):
         """x (B, I), the states, each (B, H) (zeros where hx is None), the weights, and whether
         the input was batched."""
-        params = self._parameters  # not Module.__getattr__, a slow fallback
-        w = params.get("weight_ih")
-        if w is None:  # a parametrized weight
-            w = self.weight_ih
+        weights = tuple(map(self._parameter, ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+        w = weights[0]
         # what a decoding loop passes: checked without building any message
         if hx is not None and _plain_step(input, hx, names, w, self.hidden_size):
             states = hx if len(names) > 1 else (hx,)
-            weights = (w, self.weight_hh, self.bias_ih, self.bias_hh)
             return input, tuple(states), weights, True
         if not isinstance(input, torch.Tensor) or input.dim() not in (1, 2):
             got = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
@@ -112,7 +109,6 @@ class RNNCellBase(SelectableImpl, nn.Module):
             for name, h in zip(names, given, strict=True):
                 check_tensor(name, h, shape, w)
             states = tuple(h if batched else h.unsqueeze(0) for h in given)
-        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return x, states, weights, batched
 
 
