@@ -310,6 +310,32 @@ def test_layers_match_torch_nn_without_the_compiled_loops(monkeypatch, ours, the
         torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
 
 
+def test_padded_width_moves_rows_off_a_multiple_of_4_kib():
+    assert native.padded_width(4 * 256) == 4 * 256 + 16  # 4 KiB rows: padded
+    assert native.padded_width(4 * 128) == 4 * 128  # 2 KiB: rows already fall in 2 sets
+    assert native.padded_width(3 * 200) == 3 * 200
+
+
+@needs_compiled
+@pytest.mark.parametrize("ragged", [False, True])
+def test_lstm_with_padded_delta_rows_matches_torch_nn(ragged):
+    # H = 256: the sweep writes δ into rows of 4H + 16 floats, the weight gradients read them
+    torch.manual_seed(3)
+    a, b = LSTM(5, 256, bidirectional=True), torch.nn.LSTM(5, 256, bidirectional=True)
+    b.load_state_dict(a.state_dict())
+    lengths = torch.tensor([6, 4, 3] if ragged else [6, 6, 6])
+    x = torch.randn(6, 3, 5, requires_grad=True)
+    pack = torch.nn.utils.rnn.pack_padded_sequence
+    y_a = a(pack(x, lengths))[0].data
+    y_b = b(pack(x, lengths))[0].data
+    torch.testing.assert_close(y_a, y_b, atol=1e-5, rtol=1e-4)
+    g = torch.randn_like(y_a)
+    grads_a = torch.autograd.grad(y_a, [x, *a.parameters()], g)
+    grads_b = torch.autograd.grad(y_b, [x, *b.parameters()], g)
+    for ga, gb in zip(grads_a, grads_b, strict=True):
+        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
+
+
 @pytest.mark.parametrize("B", [1, 5, 20])
 def test_decoding_steps_match_torch_nn_cells(B):
     torch.manual_seed(B)

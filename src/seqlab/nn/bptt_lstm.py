@@ -106,16 +106,19 @@ class LSTMLayerFunction(torch.autograd.Function):
         x, h0, c0, w_ih, w_hh, y, gates, c, tanh_c = ctx.saved_tensors
         T, B, H = y.shape
         steps = ctx.steps
-        # δ of the pre-activations (T, B, 4H); zero where a sequence has ended
-        d_pre = gates.new_zeros(T, B, 4 * H) if ctx.ragged else torch.empty_like(gates)
+        compiled = native.loops_for(y)
+        # δ of the pre-activations (T, B, 4H); zero where a sequence has ended. The C++ sweep
+        # reads a block of rows at once: rows a multiple of 4 KiB apart would share one L1 set
+        width = native.padded_width(4 * H) if compiled is not None else 4 * H
+        d_rows = (gates.new_zeros if ctx.ragged else gates.new_empty)(T, B, width)
+        d_pre = d_rows[..., : 4 * H]
         dh = carried_grad(dh_n, h0)  # carried δh
         dc = carried_grad(dc_n, c0)  # carried δC
         state_grads = y.new_zeros(T, B, H) if ctx.on_state_grads is not None else None
-        compiled = native.loops_for(y)
         fused = fused_kernels(y) if compiled is None else None
         if compiled is not None:  # the whole sweep in one C++ call
             _backward_native(
-                compiled, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_grads, w_hh, steps
+                compiled, dy, dh, dc, gates, tanh_c, c, c0, d_rows, state_grads, w_hh, steps
             )
         elif fused is not None:  # the same sweep: the elementwise block in one pass per step
             _backward_fused(

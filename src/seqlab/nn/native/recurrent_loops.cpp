@@ -465,15 +465,15 @@ void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor
 
 namespace {
 
-// carried[b, panel p] = d[b] (Q,) W[:, panel p] for b < n; d rows of stride Q
-inline void back_product(const float* d, int64_t Q, const float* panel, float* carried, int64_t H,
-                         int j0, int nu, int64_t n) {
+// carried[b, panel p] = d[b] (Q,) W[:, panel p] for b < n; d rows `stride` floats apart
+inline void back_product(const float* d, int64_t Q, int64_t stride, const float* panel,
+                         float* carried, int64_t H, int j0, int nu, int64_t n) {
   row_blocks<12>(n, [&]<int R>(int b0) {
     v16 acc[R][1];
     const float* rows[R];
     for (int r = 0; r < R; ++r) {
       acc[r][0] = splat(0.0f);
-      rows[r] = d + (b0 + r) * Q;
+      rows[r] = d + (b0 + r) * stride;
     }
     accumulate<1, R>(acc, rows, panel, Q);
     for (int r = 0; r < R; ++r) store(carried + (b0 + r) * H + j0, acc[r][0], nu);
@@ -500,6 +500,7 @@ int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy
                       at::Tensor coords) {
   const auto steps = read_steps(coords);
   const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 4 * H;
+  const int64_t stride = d_pre.size(2);  // Q, or more: rows 4 KiB apart would share an L1 set
   float *pdh = ptr(dh), *pdc = ptr(dc), *pd = ptr(d_pre), *pcar = ptr(carried),
         *psg = maybe_ptr(state_grads);
   const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *ptc = ptr(tanh_c), *pc = ptr(c),
@@ -519,7 +520,7 @@ int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy
           const v16 dht = total_derivative(pdh, pdy, psg, s.t, b, B, H, j0, nu);
           const float* cp = b < s.k ? pc + (s.prev * B + b) * H : pc0 + b * H;
           const float* a = pg + (s.t * B + b) * Q;
-          float* d = pd + (s.t * B + b) * Q;
+          float* d = pd + (s.t * B + b) * stride;
           const v16 i = load(a + j0, nu), f = load(a + H + j0, nu), g = load(a + 2 * H + j0, nu),
                     o = load(a + 3 * H + j0, nu), tc = load(ptc + (s.t * B + b) * H + j0, nu);
           const v16 dct = load(pdc + b * H + j0, nu) + dht * o * (1.0f - tc * tc);
@@ -533,7 +534,7 @@ int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy
 #pragma omp barrier
       for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+        back_product(pd + s.t * B * stride, Q, stride, pw + p * Q * L, pcar, H, j0, nu, s.n);
       }
       taken = s.n;
       // no barrier: the next step's delta reads only this thread's own units of `carried`
@@ -583,7 +584,7 @@ int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tens
 #pragma omp barrier
       for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+        back_product(pd + s.t * B * Q, Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
       }
       taken = s.n;
     }
@@ -620,7 +621,7 @@ int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tenso
 #pragma omp barrier
       for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        back_product(pd + s.t * B * Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+        back_product(pd + s.t * B * Q, Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
       }
       taken = s.n;
     }
