@@ -90,7 +90,7 @@ def test_lstm_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
         )
         if use_native:
             rows = compiled.lstm_backward(
-                dh, dc, dy, g, tc, c, c0, d_pre, state_grads, compiled.pack_backward(w), carried,
+                dh, dc, dy, g, tc, c, c0, d_pre, state_grads, native.backward_weights(w), carried,
                 steps.coordinates,
             )  # fmt: skip
         else:
@@ -140,7 +140,7 @@ def test_gru_loops_write_what_the_numba_loops_write(shape, reverse, ragged):
         if use_native:
             rows = compiled.gru_backward(
                 dh, through_z, dy, g, m, y, h0, d_rec, d_cand, state_grads,
-                compiled.pack_backward(w), carried, steps.coordinates,
+                native.backward_weights(w), carried, steps.coordinates,
             )  # fmt: skip
         else:
             rows = numba_loops.gru_backward_sequence(
@@ -186,7 +186,7 @@ def test_rnn_tanh_loops_write_what_the_numba_loops_write(shape, reverse, ragged)
         state_grads, carried = torch.zeros(T, B, H), torch.zeros(B, H)
         if use_native:
             rows = compiled.rnn_tanh_backward(
-                dh, dy, y, d_pre, state_grads, compiled.pack_backward(w), carried,
+                dh, dy, y, d_pre, state_grads, native.backward_weights(w), carried,
                 steps.coordinates,
             )  # fmt: skip
         else:

@@ -211,7 +211,7 @@ def _backward_native(compiled, dy, dh, gates, m, y, h0, d_rec, d_cand, state_gra
     carried, coords = torch.empty_like(dh), steps.coordinates
     rows = compiled.gru_backward(
         dh, through_z, native.optional(dy), gates, m, y, h0.contiguous(), d_rec, d_cand,
-        state_grads, compiled.pack_backward(w_hh), carried, coords,
+        state_grads, native.backward_weights(w_hh), carried, coords,
     )  # fmt: skip
     torch.add(through_z[:rows], carried[:rows], out=dh[:rows])
 

@@ -74,17 +74,18 @@ class LSTMLayerFunction(torch.autograd.Function):
         new = x.new_zeros if ragged else x.new_empty  # padded positions must read zero
         # tanh(a) = 2σ(2a) − 1: with the g rows of the weights doubled, one σ over all four
         # gates gives i, f, o and σ(2a_g) (torch's CPU tanh is several times slower than σ)
-        w_ih2, w_hh2, bias2 = prepare_weights(w_ih, w_hh, b_ih, b_hh)
         y, c, tanh_c = new(T, B, H), new(T, B, H), new(T, B, H)  # tanh(C_t) kept for backward
         compiled = native.loops_for(x)
         if compiled is not None:  # all steps, input projections included, in one C++ call
-            gates = new(T, B, 4 * H)
+            gates, g = new(T, B, 4 * H), LSTM_GATES.index("g")
+            packed_hh = compiled.pack_forward(w_hh, 4, g)
+            packed_ih = compiled.pack_forward(w_ih, 4, g)
             compiled.lstm_forward(
-                gates, compiled.pack_forward(w_hh2, 4), c, tanh_c, y, h0.contiguous(),
-                c0.contiguous(), steps.coordinates, x.contiguous(), compiled.pack_forward(w_ih2, 4),
-                bias2,
+                gates, packed_hh, c, tanh_c, y, h0.contiguous(), c0.contiguous(),
+                steps.coordinates, x.contiguous(), packed_ih, doubled_bias(b_ih, b_hh),
             )  # fmt: skip
         else:
+            w_ih2, w_hh2, bias2 = prepare_weights(w_ih, w_hh, b_ih, b_hh)
             # gates (T, B, 4H): every input projection W_ih x_t + b at once, then += W_hh h_{t-1}
             gates = linear(x.reshape(T * B, -1), w_ih2, bias2).view(T, B, 4 * H)
             fused = fused_kernels(x)
@@ -201,7 +202,7 @@ def _backward_native(compiled, dy, dh, dc, gates, tanh_c, c, c0, d_pre, state_gr
     carried, coords = torch.empty_like(dh), steps.coordinates
     rows = compiled.lstm_backward(
         dh, dc, native.optional(dy), gates, tanh_c, c, c0.contiguous(), d_pre,
-        state_grads, compiled.pack_backward(w_hh), carried, coords,
+        state_grads, native.backward_weights(w_hh), carried, coords,
     )  # fmt: skip
     dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh
 
@@ -232,11 +233,16 @@ def prepare_weights(w_ih, w_hh, b_ih, b_hh):
     w_ih2, w_hh2 = w_ih.clone(), w_hh.clone()
     w_ih2[g_rows] *= 2
     w_hh2[g_rows] *= 2
-    bias2 = None
-    if b_ih is not None:
-        bias2 = b_ih + b_hh
-        bias2[g_rows] *= 2
-    return w_ih2, w_hh2, bias2
+    return w_ih2, w_hh2, doubled_bias(b_ih, b_hh)
+
+
+def doubled_bias(b_ih, b_hh):
+    """``b_ih + b_hh`` with the g gate's rows doubled, or None without bias."""
+    if b_ih is None:
+        return None
+    bias2 = b_ih + b_hh
+    bias2[LSTM_GATES.rows("g", bias2.shape[0] // 4)] *= 2
+    return bias2
 
 
 def _parameter_grads(ctx, d_pre, x, h0, w_ih, w_hh, y, dh, dc):

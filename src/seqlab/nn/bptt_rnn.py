@@ -179,7 +179,7 @@ def _backward_native(compiled, dy, dh, y, d_pre, state_grads, w_hh, steps):
     """The tanh backward sweep on CPU float32 in one call of the C++ loops (seqlab.nn.native)."""
     carried, coords = torch.empty_like(dh), steps.coordinates
     rows = compiled.rnn_tanh_backward(
-        dh, native.optional(dy), y, d_pre, state_grads, compiled.pack_backward(w_hh),
+        dh, native.optional(dy), y, d_pre, state_grads, native.backward_weights(w_hh),
         carried, coords,
     )  # fmt: skip
     dh[:rows] = carried[:rows]  # δh_{t-1} = δ_t W_hh

@@ -104,6 +104,13 @@ def loops_for(like: torch.Tensor):
     return loops() if like.is_cpu and like.dtype == torch.float32 else None
 
 
+def backward_weights(w_hh: torch.Tensor) -> torch.Tensor:
+    """W_hh (Q, H) as the backward sweeps read it in place: contiguous, rows padded with zeros to
+    a multiple of 16 floats (a panel of units is one vector load at every row)."""
+    pad = -w_hh.shape[1] % 16
+    return torch.nn.functional.pad(w_hh, (0, pad)) if pad else w_hh.contiguous()
+
+
 def padded_width(width: int) -> int:
     """Row width for a (rows, width) float32 buffer that the loops read a block of rows from at
     once: `width`, or 16 floats more where rows would sit a multiple of 4 KiB apart, all in one

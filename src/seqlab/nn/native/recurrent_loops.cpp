@@ -13,7 +13,7 @@
 // - Threads take equal shares of a step's (panel, row block) pairs. A unit's gates, cell and
 //   output depend only on its own panel, so one barrier per step suffices: h_t must be whole
 //   before step t+1. In the backward sweep threads own panels: a thread computes delta of its
-//   units' gates, waits once, and computes delta_t W_hh (`pack_backward`) for the same units,
+//   units' gates, waits once, and computes delta_t W_hh (W_hh read in place) for the same units,
 //   which only its own next step reads.
 // - Vectors are GCC's vector extension, so the compiler emits the widest SIMD of the machine it
 //   builds on (the extension is compiled there, with -march=native).
@@ -99,8 +99,10 @@ inline v16 sigmoid16(v16 a) { return 0.5f + 0.5f * tanh16(0.5f * a); }
 // acc[r][g] += sum_k rows[r][k] * panel[k][g][:]: the register block of a product.
 // A multiply-add waits for the previous one into the same accumulator (about 4 cycles), so a
 // block of fewer than 8 accumulators (one row at B = 1) sums C interleaved chains over k instead.
+// `panel` holds, for each k, the G vectors one after another, the next k `kstride` floats on.
 template <int G, int R>
-inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* panel, int K) {
+inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* panel, int K,
+                       int64_t kstride = G * L) {
   constexpr int C = R * G >= 8 ? 1 : R * G >= 4 ? 2 : R * G >= 2 ? 4 : 8;
   // local accumulators and row pointers: with `acc` behind a reference the compiler must assume
   // that a store to it may change rows[r][k], and would spill every accumulator at each k
@@ -114,7 +116,7 @@ inline void accumulate(v16 (&acc)[R][G], const float* const* rows, const float* 
     }
   }
   auto step = [&](int c, int k) {
-    const float* w = panel + static_cast<int64_t>(k) * G * L;
+    const float* w = panel + k * kstride;
     v16 wv[G];
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
@@ -266,37 +268,15 @@ struct Input {
 }  // namespace
 
 // W (G*H, K) row-major -> panels (P, K, G, 16): panel p, input k, gate g holds W[g*H + 16p + l, k]
-// for l < 16, zero past H. The forward product reads it with K = H.
-at::Tensor pack_forward(const at::Tensor& w, int64_t gates) {
+// for l < 16, zero past H; the rows of gate `doubled` (if >= 0) times 2, the loops' tanh
+// convention. The forward product reads it with K = H.
+at::Tensor pack_forward(const at::Tensor& w, int64_t gates, int64_t doubled) {
   TORCH_CHECK(w.dim() == 2 && w.size(0) % gates == 0, "weight must be (G*H, K)");
   const int64_t H = w.size(0) / gates, K = w.size(1), P = (H + L - 1) / L;
-  auto src = w.contiguous().to(at::kFloat);
-  auto out = at::zeros({P, K, gates, L}, src.options());
-  const float* s = src.data_ptr<float>();
-  float* d = out.data_ptr<float>();
-  for (int64_t p = 0; p < P; ++p)
-    for (int64_t g = 0; g < gates; ++g)
-      for (int64_t l = 0; l < L && p * L + l < H; ++l) {
-        const float* row = s + (g * H + p * L + l) * K;
-        for (int64_t k = 0; k < K; ++k) d[((p * K + k) * gates + g) * L + l] = row[k];
-      }
-  return out;
-}
-
-// W (Q, H) row-major -> panels (P, Q, 16): panel p, row q holds W[q, 16p : 16p + 16], zero past
-// H. The backward product delta (B, Q) W reads it.
-at::Tensor pack_backward(const at::Tensor& w) {
-  TORCH_CHECK(w.dim() == 2, "weight must be (Q, H)");
-  const int64_t Q = w.size(0), H = w.size(1), P = (H + L - 1) / L;
-  auto src = w.contiguous().to(at::kFloat);
-  auto out = at::zeros({P, Q, L}, src.options());
-  const float* s = src.data_ptr<float>();
-  float* d = out.data_ptr<float>();
-  for (int64_t p = 0; p < P; ++p)
-    for (int64_t q = 0; q < Q; ++q) {
-      const int64_t n = std::min<int64_t>(L, H - p * L);
-      std::memcpy(d + (p * Q + q) * L, s + q * H + p * L, n * sizeof(float));
-    }
+  auto v = w.to(at::kFloat).reshape({gates, H, K});
+  if (P * L != H) v = at::constant_pad_nd(v, {0, 0, 0, P * L - H});
+  auto out = v.reshape({gates, P, L, K}).permute({1, 3, 0, 2}).contiguous();
+  if (doubled >= 0) out.select(2, doubled).mul_(2);
   return out;
 }
 
@@ -459,14 +439,16 @@ void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor
 }
 
 // ---------------------------------------------------------------------------------------------
-// Backward sweeps, last step first. `packed` is pack_backward(W_hh as the numba loop receives it);
+// Backward sweeps, last step first. `w_hh` is W_hh as the numba loop receives it, (Q, H), its
+// rows padded to a multiple of 16 floats (seqlab.nn.native.backward_weights), read in place;
 // `carried` (B, H) is scratch; returns the rows of the last `carried` (delta W_hh of the first
 // visited step), which the caller adds to dh.
 
 namespace {
 
-// carried[b, panel p] = d[b] (Q,) W[:, panel p] for b < n; d rows `stride` floats apart
-inline void back_product(const float* d, int64_t Q, int64_t stride, const float* panel,
+// carried[b, units [j0, j0 + 16)] = d[b] (Q,) W[:, units] for b < n, d rows `stride` floats
+// apart, W (Q, ldw) row-major with ldw a multiple of 16 (`w` points at W[0, j0])
+inline void back_product(const float* d, int64_t Q, int64_t stride, const float* w, int64_t ldw,
                          float* carried, int64_t H, int j0, int nu, int64_t n) {
   row_blocks<12>(n, [&]<int R>(int b0) {
     v16 acc[R][1];
@@ -475,7 +457,7 @@ inline void back_product(const float* d, int64_t Q, int64_t stride, const float*
       acc[r][0] = splat(0.0f);
       rows[r] = d + (b0 + r) * stride;
     }
-    accumulate<1, R>(acc, rows, panel, Q);
+    accumulate<1, R>(acc, rows, w, Q, ldw);
     for (int r = 0; r < R; ++r) store(carried + (b0 + r) * H + j0, acc[r][0], nu);
   });
 }
@@ -496,15 +478,16 @@ inline v16 total_derivative(float* dh, const float* dy, float* state_grads, int6
 
 int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy, at::Tensor gates,
                       at::Tensor tanh_c, at::Tensor c, at::Tensor c0, at::Tensor d_pre,
-                      std::optional<at::Tensor> state_grads, at::Tensor packed, at::Tensor carried,
+                      std::optional<at::Tensor> state_grads, at::Tensor w_hh, at::Tensor carried,
                       at::Tensor coords) {
   const auto steps = read_steps(coords);
-  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 4 * H;
+  const int64_t B = dh.size(0), H = dh.size(1), P = (H + L - 1) / L, Q = 4 * H;
+  const int64_t ldw = w_hh.size(1);  // backward_weights(W_hh): a multiple of 16
   const int64_t stride = d_pre.size(2);  // Q, or more: rows 4 KiB apart would share an L1 set
   float *pdh = ptr(dh), *pdc = ptr(dc), *pd = ptr(d_pre), *pcar = ptr(carried),
         *psg = maybe_ptr(state_grads);
   const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *ptc = ptr(tanh_c), *pc = ptr(c),
-              *pc0 = ptr(c0), *pw = ptr(packed);
+              *pc0 = ptr(c0), *pw = ptr(w_hh);
   const int nt = threads_for(P, 8 * B * H * H);
   int64_t rows = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -534,7 +517,7 @@ int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy
 #pragma omp barrier
       for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        back_product(pd + s.t * B * stride, Q, stride, pw + p * Q * L, pcar, H, j0, nu, s.n);
+        back_product(pd + s.t * B * stride, Q, stride, pw + j0, ldw, pcar, H, j0, nu, s.n);
       }
       taken = s.n;
       // no barrier: the next step's delta reads only this thread's own units of `carried`
@@ -547,14 +530,15 @@ int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy
 
 int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tensor> dy,
                      at::Tensor gates, at::Tensor m, at::Tensor y, at::Tensor h0, at::Tensor d_rec,
-                     at::Tensor d_cand, std::optional<at::Tensor> state_grads, at::Tensor packed,
+                     at::Tensor d_cand, std::optional<at::Tensor> state_grads, at::Tensor w_hh,
                      at::Tensor carried, at::Tensor coords) {
   const auto steps = read_steps(coords);
-  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = 3 * H;
+  const int64_t B = dh.size(0), H = dh.size(1), P = (H + L - 1) / L, Q = 3 * H;
+  const int64_t ldw = w_hh.size(1);  // backward_weights(W_hh): a multiple of 16
   float *pdh = ptr(dh), *pz = ptr(through_z), *pd = ptr(d_rec), *pn = ptr(d_cand),
         *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
   const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *pm = ptr(m), *py = ptr(y), *ph0 = ptr(h0),
-              *pw = ptr(packed);
+              *pw = ptr(w_hh);
   const int nt = threads_for(P, 6 * B * H * H);
   int64_t rows = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -584,7 +568,7 @@ int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tens
 #pragma omp barrier
       for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        back_product(pd + s.t * B * Q, Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+        back_product(pd + s.t * B * Q, Q, Q, pw + j0, ldw, pcar, H, j0, nu, s.n);
       }
       taken = s.n;
     }
@@ -596,11 +580,12 @@ int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tens
 
 int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tensor y,
                           at::Tensor d_pre, std::optional<at::Tensor> state_grads,
-                          at::Tensor packed, at::Tensor carried, at::Tensor coords) {
+                          at::Tensor w_hh, at::Tensor carried, at::Tensor coords) {
   const auto steps = read_steps(coords);
-  const int64_t B = dh.size(0), H = dh.size(1), P = packed.size(0), Q = H;
+  const int64_t B = dh.size(0), H = dh.size(1), P = (H + L - 1) / L, Q = H;
+  const int64_t ldw = w_hh.size(1);  // backward_weights(W_hh): a multiple of 16
   float *pdh = ptr(dh), *pd = ptr(d_pre), *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
-  const float *pdy = maybe_ptr(dy), *py = ptr(y), *pw = ptr(packed);
+  const float *pdy = maybe_ptr(dy), *py = ptr(y), *pw = ptr(w_hh);
   const int nt = threads_for(P, 2 * B * H * H);
   int64_t rows = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -621,7 +606,7 @@ int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tenso
 #pragma omp barrier
       for (int64_t p = tid; p < P; p += nt) {
         const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
-        back_product(pd + s.t * B * Q, Q, Q, pw + p * Q * L, pcar, H, j0, nu, s.n);
+        back_product(pd + s.t * B * Q, Q, Q, pw + j0, ldw, pcar, H, j0, nu, s.n);
       }
       taken = s.n;
     }
@@ -674,8 +659,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("lstm_step", &lstm_step);
   m.def("gru_step", &gru_step);
   m.def("rnn_tanh_step", &rnn_tanh_step);
-  m.def("pack_forward", &pack_forward);
-  m.def("pack_backward", &pack_backward);
+  m.def("pack_forward", &pack_forward, pybind11::arg("w"), pybind11::arg("gates"),
+        pybind11::arg("doubled") = -1);
   m.def("lstm_forward", &lstm_forward);
   m.def("gru_forward", &gru_forward);
   m.def("rnn_tanh_forward", &rnn_tanh_forward);
