@@ -11,7 +11,9 @@ and input and are timed in the same run, interleaved, ``--repeats`` times. Modes
   as sampling and beam search do; at B = 1, 5 (a beam) and 64 (``--decode-batches``).
 
 The table shows the median tokens/s (B·T per second), ``ratio`` = seqlab / torch.nn (> 1:
-seqlab faster), the GFLOP/s each reaches as a fraction of this machine's float32
+seqlab faster: the median over rounds of torch.nn's time ÷ seqlab's in the same round, so that
+a machine that slows down or speeds up for a few seconds moves both sides of each quotient),
+the GFLOP/s each reaches as a fraction of this machine's float32
 matrix-product peak (oneDNN's packed GEMM, the fastest on this CPU, measured in the same run),
 ``ratio`` as a fraction of ``bound``, and the peak memory of one training step (the most tensor
 memory held at once, from the allocator's own record: see `cpu_peak_memory`).
@@ -238,6 +240,9 @@ def figures(cell, mode, shape, times, device) -> dict:
     flops = minimal_flops(cell, shape, mode)
     ceiling = gemm_ceiling(shape, device)
     t_ours, t_ref = statistics.median(times["seqlab"]), statistics.median(times["torch.nn"])
+    ratio = statistics.median(
+        ref / ours for ours, ref in zip(times["seqlab"], times["torch.nn"], strict=True)
+    )
     row = {
         "cell": cell,
         "mode": mode,
@@ -247,7 +252,7 @@ def figures(cell, mode, shape, times, device) -> dict:
         "hidden": H,
         "seqlab_tokens_per_s": B * T / t_ours,
         "torch_tokens_per_s": B * T / t_ref,
-        "ratio": t_ref / t_ours,
+        "ratio": ratio,
         "seqlab_gflops": flops / t_ours / 1e9,
         "torch_gflops": flops / t_ref / 1e9,
         "gemm_ceiling_gflops": ceiling,
@@ -314,7 +319,7 @@ def main():
         default=None,
         help="semicolon-separated B,T,I,H (default: the grid in SHAPES)",
     )
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument(
         "--decode-batches",
         default=",".join(map(str, DECODE_BATCHES)),

@@ -336,6 +336,23 @@ def test_lstm_with_padded_delta_rows_matches_torch_nn(ragged):
         torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
 
 
+@needs_compiled
+@pytest.mark.parametrize("ragged", [False, True])
+@pytest.mark.parametrize("T", [2, 7])
+def test_lstm_inference_keeping_two_cell_states_matches_torch_nn(ragged, T):
+    # without return_gates the loops keep C_t of two steps only, where every row ends at the
+    # same step (both directions unragged; the reverse direction always)
+    torch.manual_seed(T)
+    a, b = LSTM(5, 20, bidirectional=True), torch.nn.LSTM(5, 20, bidirectional=True)
+    b.load_state_dict(a.state_dict())
+    lengths = torch.tensor([T, T - 1, 1] if ragged else [T, T, T])
+    x = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(T, 3, 5), lengths)
+    with torch.no_grad():
+        (y_a, (h_a, c_a)), (y_b, (h_b, c_b)) = a(x), b(x)
+    for got, want in ((y_a.data, y_b.data), (h_a, h_b), (c_a, c_b)):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("B", [1, 5, 20])
 def test_decoding_steps_match_torch_nn_cells(B):
     torch.manual_seed(B)

@@ -180,38 +180,47 @@ def last_state(states: torch.Tensor, init: torch.Tensor, steps) -> torch.Tensor:
 
 
 def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse, keep_gates=True):
-    """One LSTM layer direction without autograd: ``(y, cells, gates, steps)``.
+    """One LSTM layer direction without autograd: ``(y, (h_n, c_n), cells, gates)``.
 
     `x` (T, B, I) length-sorted and time-major, `h0`/`c0` (B, H). `y` and `cells` (T, B, H)
-    hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o; without `keep_gates` the C++
-    loops write no gates (four times the output's size in memory traffic) and `gates` is None.
+    hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o, and `h_n`, `c_n` (B, H) each
+    row's state after its last step. Without `keep_gates` the C++ loops write no gates (four
+    times the output's size in memory traffic) and, where every row's last step is the same
+    one, keep the cell states of two steps only: `gates` and `cells` are then None.
     """
     T, B, _ = x.shape
     H = h0.shape[1]
     steps = schedule(batch_sizes, reverse)
     new = x.new_zeros if batch_sizes[-1] < B else x.new_empty  # padded positions read zero
-    y, cells = new(T, B, H), new(T, B, H)
+    y = new(T, B, H)
     compiled = native.loops()
     if compiled is not None:  # all steps, input projections included, in one C++ call
+        last = steps[-1]
+        two_slots = not keep_gates and last.active == B and T > 2
+        cells = x.new_empty(2, B, H) if two_slots else new(T, B, H)  # step t: slot t % 2
         gates = new(T, B, 4 * H) if keep_gates else None
         h0, c0 = h0.contiguous(), c0.contiguous()
         compiled.lstm_forward(
             gates, prepared.packed(compiled), cells, None, y, h0, c0, steps.coordinates,
             x.contiguous(), prepared.packed_ih(compiled), prepared.bias,
         )  # fmt: skip
-        return y, cells, gates, steps
+        if two_slots:
+            return y, (y[last.t], cells[last.t % 2]), None, None
+        return y, (last_state(y, h0, steps), last_state(cells, c0, steps)), cells, gates
     from seqlab.nn.fused_steps import lstm_inference_step  # the numba path, only where it runs
 
+    cells = new(T, B, H)
     gates = prepared.project(x.reshape(T * B, -1)).view(T, B, 4 * H)
     if B <= SEQUENCE_LOOP_MAX_ROWS:
         sequence_loops().lstm_sequence(
             gates.numpy(), prepared.w_hh_t, cells.numpy(), y.numpy(), array(h0), array(c0),
             *loop_scratch(B, 4 * H, steps),
         )  # fmt: skip
-        return y, cells, gates, steps
-    after = cells.numpy(), y.numpy(), array(c0)
-    fused_forward(lstm_inference_step, prepared.recurrent(B), y, h0, steps, (gates.numpy(),), after)
-    return y, cells, gates, steps
+    else:
+        after = cells.numpy(), y.numpy(), array(c0)
+        recurrent = prepared.recurrent(B)
+        fused_forward(lstm_inference_step, recurrent, y, h0, steps, (gates.numpy(),), after)
+    return y, (last_state(y, h0, steps), last_state(cells, c0, steps)), cells, gates
 
 
 def gru_forward(x, h0, prepared: PreparedWeights, batch_sizes, reverse):

@@ -235,11 +235,10 @@ class LSTM(RNNBase):
                     return {**LSTM_GATES.named(gates[None], dim=2), "c": c_n[None]}
 
                 return h_n[None], (h_n, c_n), named
-            y, cells, gates, steps = lstm_forward(
+            y, final, cells, gates = lstm_forward(
                 x, *states, prepared, batch_sizes, reverse, keep_gates=gates_wanted
             )
-            h_n, c_n = last_state(y, states[0], steps), last_state(cells, states[1], steps)
-            return y, (h_n, c_n), lambda: {**LSTM_GATES.named(gates, dim=2), "c": cells}
+            return y, final, lambda: {**LSTM_GATES.named(gates, dim=2), "c": cells}
         function = ReferenceLSTMFunction if self.uses_reference() else LSTMLayerFunction
         y, h_n, c_n, gates, cells = function.apply(
             x, *states, *weights, batch_sizes, reverse, on_state_grads

@@ -284,6 +284,8 @@ at::Tensor pack_forward(const at::Tensor& w, int64_t gates, int64_t doubled) {
 // Forward loops. `gates` (T, B, G*H) holds the input projections and is overwritten with the
 // activated gates; the LSTM's may be absent when x is given (inference that wants no gates:
 // 4H floats a row not written). `packed` is pack_forward(W_hh with the loop's doubled rows, G).
+// The LSTM's cell states `c` are (T, B, H), or (2, B, H) where only the last step's are wanted
+// (inference): step t writes slot t % 2 and reads the previous step's, the other slot.
 
 void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::Tensor c,
                         std::optional<at::Tensor> tanh_c, at::Tensor y, at::Tensor h0,
@@ -291,6 +293,8 @@ void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::
   
   const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
   float *pg = maybe_ptr(gates), *pc = ptr(c), *py = ptr(y), *ptc = maybe_ptr(tanh_c);
+  const int64_t slots = c.size(0) < y.size(0) ? c.size(0) : 0;  // 0: a slot per step
+  auto slot = [slots](int64_t t) { return slots && t >= 0 ? t % slots : t; };
   const float *ph0 = ptr(h0), *pc0 = ptr(c0), *pw = ptr(packed);
   const int nt = threads_for(P, 8 * B * H * H);
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -299,7 +303,7 @@ void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::
     std::vector<const float*> hrows(B), crows(B);
     for (const Step& s : steps) {
       previous_rows(hrows, py, ph0, B, H, s);
-      previous_rows(crows, pc, pc0, B, H, s);
+      previous_rows(crows, pc, pc0, B, H, Step{slot(s.t), slot(s.prev), s.k, s.n});
       share<6>(P, s.n, tid, nt, [&]<int R>(int64_t p, int64_t b0) {
           const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
           const float* panel = pw + p * H * 4 * L;
@@ -326,7 +330,7 @@ void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::
               store(grow[r] + 2 * H + j0, g, nu);
               store(grow[r] + 3 * H + j0, o, nu);
             }
-            store(pc + row * H + j0, ct, nu);
+            store(pc + (slot(s.t) * B + b0 + r) * H + j0, ct, nu);
             if (ptc) store(ptc + row * H + j0, tc, nu);
             store(py + row * H + j0, o * tc, nu);
           }
