@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from seqlab.cli.main import main
 from seqlab.embeddings import KeyedVectors
-from seqlab.tasks import model_dir
+from seqlab.tasks import classify_ngrams, model_dir
 from seqlab.tasks.classify import (
     Classifier,
     ClassifierConfig,
@@ -21,6 +21,7 @@ from seqlab.tasks.classify import (
     RNNClassifier,
     evaluate,
     train,
+    train_run,
 )
 from seqlab.tasks.classify_data import (
     ClassificationData,
@@ -248,3 +249,37 @@ def test_learning_rate_decays_each_epoch_and_resumes_alike(tmp_path):
         torch.testing.assert_close(a, b)
     with pytest.raises(ValueError, match="lr_decay"):
         ClassifierConfig(lr_decay=0.0)
+
+
+def test_ngram_vote_is_averaged_saved_and_loaded(tmp_path):
+    data = tiny_data()
+    out = tmp_path / "run"
+    clf, summary = train_run(data, out, {**TINY, "ngram_weight": 0.4}, level="word", quiet=True)
+    assert summary["valid_accuracy"] >= 0.9 and clf.ngrams is not None
+    texts = ["the plot was superb", "a dull film"]
+    tokens = [clf.tokenizer(t) for t in texts]
+    recurrent = Classifier(clf.model, clf.tokenizer, clf.vocab, clf.labels, clf.config)
+    expected = 0.6 * recurrent.probabilities(texts) + 0.4 * clf.ngrams.probabilities(tokens)
+    np.testing.assert_allclose(clf.probabilities(texts), expected, rtol=1e-6)
+    np.testing.assert_allclose(Classifier.load(out).probabilities(texts), expected, rtol=1e-6)
+    explained = attribute(clf, texts[0])  # names the class and probability of the whole vote
+    assert explained.probability == pytest.approx(float(expected[0].max()), rel=1e-5)
+    with pytest.raises(ValueError, match="ngram_weight"):
+        ClassifierConfig(ngram_weight=1.0)
+    three = dataclasses.replace(data, labels=("a", "b", "c"))
+    with pytest.raises(ClassifyInputError, match="two"):
+        train_run(three, tmp_path / "three", {**TINY, "ngram_weight": 0.4}, level="word")
+
+
+def test_ngram_model_learns_phrases_and_needs_two_classes():
+    texts = [["not", "good"], ["good"], ["bad"], ["not", "bad"]] * 8
+    model = classify_ngrams.fit(texts, [0, 1, 0, 1] * 8)
+    probs = model.probabilities([["not", "good"], ["not", "bad"], ["unseen"]])
+    assert probs[0, 0] > 0.6 and probs[1, 1] > 0.6  # only the word pairs tell them apart
+    np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-6)
+    shrunk = classify_ngrams.fit(texts, [0, 1, 0, 1] * 8, c=0.01)  # a stronger penalty
+    assert shrunk.weight.abs().sum() < model.weight.abs().sum()
+    with pytest.raises(ValueError, match="two classes"):
+        classify_ngrams.fit(texts, [0, 1, 2, 1] * 8)
+    with pytest.raises(ValueError, match="ngram_c"):
+        ClassifierConfig(ngram_c=0.0)

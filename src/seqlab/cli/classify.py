@@ -113,6 +113,20 @@ def classify() -> None:
     default=None,
     help="The learning rate is multiplied by this after each epoch. [1; mr 0.7]",
 )
+@click.option(
+    "--ngram-weight",
+    type=FiniteFloat(0, 1, max_open=True),
+    default=None,
+    metavar="W",
+    help="Average the probabilities with a bag-of-n-grams model's (NB-weighted logistic "
+    "regression; two classes), which gets the share W; 0: off. [0; mr, sst2 0.5]",
+)
+@click.option(
+    "--ngram-c",
+    type=FiniteFloat(min=0, min_open=True),
+    default=None,
+    help="The n-gram model's inverse L2 penalty (scikit-learn's C). [1; sst2 0.1]",
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="At most. [5; sst2 3]")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Early stop. [2]")
 @click.option(

@@ -33,7 +33,7 @@ from seqlab import nn as seqnn
 from seqlab.embeddings import recipes
 from seqlab.embeddings.pretrained import embedding_from_vectors
 from seqlab.io import atomic_write
-from seqlab.tasks import classify_data, model_dir, run_record
+from seqlab.tasks import classify_data, classify_ngrams, model_dir, run_record
 from seqlab.tasks.classify_data import (
     ClassificationData,
     DataFileError,
@@ -42,6 +42,7 @@ from seqlab.tasks.classify_data import (
     read_tsv,
 )
 from seqlab.tasks.classify_ensemble import Ensemble, member_dir
+from seqlab.tasks.classify_ngrams import NgramLogistic
 from seqlab.text import Collate, Vocab
 from seqlab.train import ResumableBatchSampler, TrainConfig, Trainer
 
@@ -49,6 +50,8 @@ TASK = "classify"
 CELLS = ("lstm", "gru", "rnn")
 POOLINGS = ("last", "max", "mean", "attention")
 SPECIALS = ("<pad>", "<unk>")
+#: the bag-of-n-grams model's weights are saved under this prefix
+NGRAMS = "ngrams"
 
 
 #: Settings that differ from `ClassifierConfig`'s defaults for one dataset.
@@ -59,11 +62,14 @@ SPECIALS = ("<pad>", "<unk>")
 #: points over their members' mean on MR, five gained 0.9 on SST-2 (IMDB keeps one: a model
 #: takes 20 minutes there). On MR a learning rate falling to 0.7 times its value after each
 #: epoch raised five of six seeds' validation accuracy and tied one (mean 77.4 -> 78.2 %;
-#: their average 78.8 -> 78.9 %).
+#: their average 78.8 -> 78.9 %). On both a bag-of-n-grams model voting with half the weight
+#: raised the vote (MR 78.9 -> 80.5 %, SST-2 84.6 -> 85.1 %) and each member alone; on
+#: SST-2, whose phrases are shorter than the sentences it is applied to, only with a 10 times
+#: stronger penalty (at C = 1 the vote fell to 84.0 %).
 DATASET_DEFAULTS = {
     "names": {"embed_dim": 32, "hidden": 128, "max_tokens": None, "lr": 2e-3},
-    "rt_polarity": {"ensemble": 6, "lr_decay": 0.7},
-    "sst2": {"epochs": 3, "ensemble": 5},
+    "rt_polarity": {"ensemble": 6, "lr_decay": 0.7, "ngram_weight": 0.5},
+    "sst2": {"epochs": 3, "ensemble": 5, "ngram_weight": 0.5, "ngram_c": 0.1},
     "imdb": {"epochs": 3},
 }
 
@@ -87,6 +93,9 @@ class ClassifierConfig:
     ``embed_lr_scale`` multiplies the learning rate of the embedding (not of the other
     weights); ``lr_decay`` multiplies every learning rate after each epoch. ``ensemble`` > 1
     trains that many models, seeds ``seed``, ``seed + 1``, …, and averages their probabilities.
+    ``ngram_weight`` > 0 fits a bag-of-n-grams model (`seqlab.tasks.classify_ngrams`, two
+    classes, L2 penalty ``1 / ngram_c``) on the training split after the recurrent ones and
+    gives its probabilities that share of the vote.
     """
 
     cell: str = "lstm"
@@ -105,6 +114,8 @@ class ClassifierConfig:
     lr: float = 5e-3
     embed_lr_scale: float = 1.0
     lr_decay: float = 1.0
+    ngram_weight: float = 0.0
+    ngram_c: float = 1.0
     weight_decay: float = 1e-4
     epochs: int = 5
     patience: int | None = 2
@@ -124,6 +135,8 @@ class ClassifierConfig:
             (self.lr > 0 and math.isfinite(self.lr), "lr", "a finite number > 0"),
             (0 <= self.embed_lr_scale <= 1, "embed_lr_scale", "in [0, 1]"),
             (0 < self.lr_decay <= 1, "lr_decay", "in (0, 1]"),
+            (0 <= self.ngram_weight < 1, "ngram_weight", "in [0, 1)"),
+            (0 < self.ngram_c < math.inf, "ngram_c", "a finite number > 0"),
             (self.max_tokens is None or self.max_tokens >= 1, "max_tokens", ">= 1 or None"),
             (self.ensemble >= 1, "ensemble", ">= 1"),
         ]
@@ -211,9 +224,13 @@ class Classifier:
     [True, True]
     """
 
-    def __init__(self, model, tokenizer: Tokenizer, vocab: Vocab, labels, config, info=None):
+    def __init__(
+        self, model, tokenizer: Tokenizer, vocab: Vocab, labels, config, info=None, ngrams=None
+    ):
         self.model, self.tokenizer, self.vocab = model, tokenizer, vocab
         self.labels, self.config, self.info = tuple(labels), config, dict(info or {})
+        #: the bag-of-n-grams model voting with ``config.ngram_weight`` (None: no vote)
+        self.ngrams = ngrams
 
     @classmethod
     def untrained(cls, texts, labels, config: ClassifierConfig, tokenizer=None, embedding=None):
@@ -278,6 +295,10 @@ class Classifier:
         for chunk, ids, lengths in self.batches(texts, batch_size, strict):
             logits = self.model(ids.to(device), lengths)
             out[chunk] = torch.softmax(logits.float(), -1).cpu().numpy()
+        if self.ngrams is not None:
+            tokens = [self.encode(t, strict)[0] for t in texts]
+            weight = self.config.ngram_weight
+            out = (1 - weight) * out + weight * self.ngrams.probabilities(tokens)
         return out
 
     def predict(self, texts: list[str]) -> list[Prediction]:
@@ -294,7 +315,10 @@ class Classifier:
             "tokenizer": self.tokenizer.to_dict(),
             "info": self.info,
         }
-        return model_dir.save(path, TASK, settings, self.model.state_dict(), self.vocab)
+        state = dict(self.model.state_dict())
+        if self.ngrams is not None:
+            state.update({f"{NGRAMS}.{k}": v for k, v in self.ngrams.state_dict().items()})
+        return model_dir.save(path, TASK, settings, state, self.vocab)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> Classifier:
@@ -313,10 +337,21 @@ class Classifier:
                 embedding.weight.requires_grad_(not config.freeze)
                 members.append(RNNClassifier(len(vocab), len(labels), member_config, embedding))
             model = Ensemble(members) if config.ensemble > 1 else members[0]
+            ngrams = None
+            if config.ngram_weight:
+                ngrams = NgramLogistic(state[f"{NGRAMS}.keys"])
+                ngrams.load_state_dict(_take_prefixed(state, NGRAMS))
             model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise model_dir.settings_mismatch(path, e) from None
-        return cls(model.to(device).eval(), tokenizer, vocab, labels, config, settings["info"])
+        model = model.to(device).eval()
+        return cls(model, tokenizer, vocab, labels, config, settings["info"], ngrams)
+
+
+def _take_prefixed(state: dict, prefix: str) -> dict:
+    """Remove the ``prefix.``-named entries from ``state`` and return them without it."""
+    names = [k for k in state if k.startswith(prefix + ".")]
+    return {k[len(prefix) + 1 :]: state.pop(k) for k in names}
 
 
 @dataclass
@@ -369,6 +404,7 @@ def train(
     (best epoch) and a summary: validation accuracy, epochs, training time, examples/s.
     """
     out = Path(out)
+    check_ngram_vote(data, config)
     tokenizer = tokenizer or default_tokenizer(data.name)
     started = time.perf_counter()
     clf = Classifier.untrained([t for t, _ in data.train], data.labels, config, tokenizer)
@@ -418,9 +454,14 @@ def train(
         return clf, {}
     best = next(r for r in history.epochs if r["epoch"] == history.best_epoch)
     train_time = sum(r.get("train_time_s", 0.0) for r in history.epochs)
+    valid_accuracy = best["valid_accuracy"]
+    if config.ngram_weight:
+        clf.model.eval()
+        vote_with_ngrams(clf, data, config.ngram_weight)
+        valid_accuracy = evaluate(clf, data.valid)["accuracy"]
     summary = {
         "dataset": data.name,
-        "valid_accuracy": best["valid_accuracy"],
+        "valid_accuracy": valid_accuracy,
         "best_epoch": history.best_epoch,
         "epochs_run": len(history.epochs),
         "train_examples": len(train_set),
@@ -480,6 +521,26 @@ def combine(members: list, info: dict | None = None):
     return Classifier(model, first.tokenizer, first.vocab, first.labels, config, info)
 
 
+def check_ngram_vote(data: ClassificationData, config: ClassifierConfig) -> None:
+    """Refuse, before any training, an n-gram vote on data of more than two classes."""
+    if config.ngram_weight and len(data.labels) != 2:
+        raise ClassifyInputError(
+            f"{data.name} has {len(data.labels)} classes: the n-gram vote (ngram_weight) needs "
+            f"two; leave it at 0"
+        )
+
+
+def vote_with_ngrams(clf: Classifier, data: ClassificationData, weight: float) -> Classifier:
+    """Fit the bag-of-n-grams model on ``data.train`` (the classifier's own tokens) and give
+    its probabilities the share ``weight`` of ``clf``'s (``config.ngram_weight``); returns
+    ``clf``."""
+    clf.config = dataclasses.replace(clf.config, ngram_weight=weight)
+    tokens = [clf.tokenizer(t)[: clf.config.max_tokens] for t, _ in data.train]
+    labels = [y for _, y in data.train]
+    clf.ngrams = classify_ngrams.fit(tokens, labels, clf.config.ngram_c)
+    return clf
+
+
 def train_ensemble(data, config, out, tokenizer=None, quiet: bool = False, device: str = "cpu"):
     """Train ``config.ensemble`` members (seeds ``seed``, ``seed + 1``, …) and save their mean.
 
@@ -490,9 +551,13 @@ def train_ensemble(data, config, out, tokenizer=None, quiet: bool = False, devic
     summary)`` as `train` does, with each member's validation accuracy in the summary.
     """
     out = Path(out)
+    check_ngram_vote(data, config)
     members, summaries = [], []
     for i in range(config.ensemble):
-        member_config = dataclasses.replace(config, ensemble=1, seed=config.seed + i)
+        # the members are recurrent models alone: the n-gram model votes once, in the ensemble
+        member_config = dataclasses.replace(
+            config, ensemble=1, seed=config.seed + i, ngram_weight=0.0
+        )
         if not quiet:
             print(f"member {i + 1} of {config.ensemble} (seed {member_config.seed})", flush=True)
         clf, summary = train(data, member_config, member_dir(out, i), tokenizer, quiet, device)
@@ -501,6 +566,8 @@ def train_ensemble(data, config, out, tokenizer=None, quiet: bool = False, devic
         members.append(clf)
         summaries.append(summary)
     ensemble = combine(members)
+    if config.ngram_weight:
+        vote_with_ngrams(ensemble, data, config.ngram_weight)
     valid_accuracy = evaluate(ensemble, data.valid)["accuracy"]
     train_time = sum(s["train_time_s"] for s in summaries)
     examples = sum(s["train_examples"] * s["epochs_run"] for s in summaries)

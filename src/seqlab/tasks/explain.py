@@ -3,7 +3,9 @@
 For a text with embedded tokens e_1 … e_T and the logit z_c of class c, the attribution of token
 t is ``(∂z_c/∂e_t) · e_t``: the first-order change of z_c if token t's embedding were removed
 (set to zero). Positive scores argue for class c, negative ones against it. It is cheap (one
-backward pass) and local, so read it as a hint, not a proof.
+backward pass) and local, so read it as a hint, not a proof. A classifier whose vote includes
+a bag-of-n-grams model (``ngram_weight``) names the class of the whole vote, and the scores
+explain its recurrent models' logit.
 
 `attribute` computes the scores; `terminal_line` colours the tokens for a terminal (green for,
 red against c) and `html_page` draws the same as highlighted text in an HTML file.
@@ -46,7 +48,9 @@ def attribute(clf: Classifier, text: str, label: str | None = None) -> Attributi
     embedded = model.embedding(ids_t).detach().requires_grad_(True)  # (1, T, E)
     with torch.enable_grad():
         logits = model.from_embedded(embedded, torch.tensor([len(ids)]))[0]
-        probs = torch.softmax(logits.detach().float(), -1)
+        # the class and probability of the whole vote (with an n-gram model's, if any); the
+        # scores explain the recurrent models' part of it
+        probs = clf.probabilities([text])[0]
         if label is None:
             target = int(probs.argmax())
         elif label in clf.labels:
