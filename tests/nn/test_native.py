@@ -35,6 +35,17 @@ def scratch(B, width):
     return np.empty((B, width), dtype=np.float32)
 
 
+def assert_same_function(a, b, x, y_a, y_b):
+    """Modules `a` and `b` gave the same outputs `y_a`, `y_b` of `x`, and the same gradients of a
+    random loss with respect to `x` and every parameter."""
+    torch.testing.assert_close(y_a, y_b, atol=1e-5, rtol=1e-4)
+    g = torch.randn_like(y_a)
+    grads_a = torch.autograd.grad(y_a, [x, *a.parameters()], g)
+    grads_b = torch.autograd.grad(y_b, [x, *b.parameters()], g)
+    for ga, gb in zip(grads_a, grads_b, strict=True):
+        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
+
+
 def assert_same(native_out, numba_out, what):
     for a, b in zip(native_out, numba_out, strict=True):
         torch.testing.assert_close(a, b, atol=2e-5, rtol=1e-4, msg=what)
@@ -302,12 +313,7 @@ def test_layers_match_torch_nn_without_the_compiled_loops(monkeypatch, ours, the
     b.load_state_dict(a.state_dict())
     x = torch.randn(9, B, 7, requires_grad=True)
     y_a, y_b = a(x)[0], b(x)[0]
-    torch.testing.assert_close(y_a, y_b, atol=1e-5, rtol=1e-4)
-    g = torch.randn_like(y_a)
-    grads_a = torch.autograd.grad(y_a, [x, *a.parameters()], g)
-    grads_b = torch.autograd.grad(y_b, [x, *b.parameters()], g)
-    for ga, gb in zip(grads_a, grads_b, strict=True):
-        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
+    assert_same_function(a, b, x, y_a, y_b)
 
 
 def test_padded_width_moves_rows_off_a_multiple_of_4_kib():
@@ -328,12 +334,7 @@ def test_lstm_with_padded_delta_rows_matches_torch_nn(ragged):
     pack = torch.nn.utils.rnn.pack_padded_sequence
     y_a = a(pack(x, lengths))[0].data
     y_b = b(pack(x, lengths))[0].data
-    torch.testing.assert_close(y_a, y_b, atol=1e-5, rtol=1e-4)
-    g = torch.randn_like(y_a)
-    grads_a = torch.autograd.grad(y_a, [x, *a.parameters()], g)
-    grads_b = torch.autograd.grad(y_b, [x, *b.parameters()], g)
-    for ga, gb in zip(grads_a, grads_b, strict=True):
-        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-3)
+    assert_same_function(a, b, x, y_a, y_b)
 
 
 @needs_compiled
