@@ -165,6 +165,17 @@ def test_sniffs_long_text_lines(tmp_path):
     assert sniff_format(tmp_path / "wide.bin") == "word2vec-bin"
 
 
+def test_sniffs_binary_whose_first_vector_begins_with_a_newline_byte(tmp_path):
+    # 0x0a, the first byte of this float32, ends the "second line" right after the first word
+    first = np.frombuffer(b"\x0a\x1d\x37\xbe", np.float32)[0]
+    vectors = np.array([[first, 0.5, -1.0], [0.25, 2.0, 0.0]], np.float32)
+    KeyedVectors(["이", "서울"], vectors).save(tmp_path / "v.bin")
+    assert sniff_format(tmp_path / "v.bin") == "word2vec-bin"
+    kv = KeyedVectors.load(tmp_path / "v.bin")
+    assert kv.index_to_key == ["이", "서울"]
+    np.testing.assert_array_equal(kv.vectors, vectors)
+
+
 def test_fasttext_vec_with_trailing_spaces_and_crlf(tmp_path):
     # fastText's own .vec writer ends every line with a space; Windows tools add CR.
     path = tmp_path / "ft.vec"

@@ -188,9 +188,9 @@ def sniff_format(path: str | os.PathLike) -> str:
     """Tell the format of a vector file from its content (and a ``.vec`` suffix).
 
     - a safetensors header (8-byte length, then ``{``): ``seqlab``;
-    - a ``"<int> <int>"`` first line: word2vec, binary if the next line holds NUL bytes or
-      bytes that are not UTF-8 (float32 data), else text (whatever the count of numbers, or a
-      typo in one: the text reader then names the line and what is wrong);
+    - a ``"<int> <int>"`` first line: word2vec, binary if the next 4 KiB hold NUL bytes or the
+      next line holds bytes that are not UTF-8 (float32 data), else text (whatever the count
+      of numbers, or a typo in one: the text reader then names the line and what is wrong);
     - a first line of a word and numbers: ``glove``;
     - anything else is not a vector file, and :class:`EmbeddingFormatError` says so, showing
       what the first line holds (a corpus, a binary file, a malformed header).
@@ -205,9 +205,13 @@ def sniff_format(path: str | os.PathLike) -> str:
         f.seek(0)
         first = f.readline(1 << 20)
         second = f.readline(1 << 24)  # text lines hold dim numbers: can be long
+        f.seek(len(first))
+        # a binary vector may begin with the byte of a newline (1 file in 256): then the
+        # "second line" is the first word alone, and only the bytes after it show the floats
+        after_header = f.read(4096)
     parts = first.split()
     if len(parts) == 2 and all(p.isdigit() for p in parts):
-        if not _is_text_row(second) and _is_binary(second):
+        if b"\x00" in after_header or (not _is_text_row(second) and _is_binary(second)):
             return "word2vec-bin"
         return "fasttext-vec" if path.suffix == ".vec" else "word2vec-txt"
     if _is_text_row(first):
