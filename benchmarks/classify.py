@@ -124,12 +124,13 @@ def recurrent_pair(data, config: ClassifierConfig, workdir: Path) -> dict:
                 alone[f"recurrent_{split}_accuracy"] = evaluate(clf, getattr(data, split))[
                     "accuracy"
                 ]
-            started = time.perf_counter()
             if ngrams is None:
+                started = time.perf_counter()
                 ngrams = vote_with_ngrams(clf, data, config.ngram_weight).ngrams
                 result["ngram_fit_s"] = time.perf_counter() - started
-            clf.config = dataclasses.replace(clf.config, ngram_weight=config.ngram_weight)
-            clf.ngrams = ngrams
+            else:
+                clf.config = dataclasses.replace(clf.config, ngram_weight=config.ngram_weight)
+                clf.ngrams = ngrams
         train_s = sum(r["train_time_s"] for r in records)
         end_to_end = train_s + sum(r["valid_time_s"] for r in records)
         examples = sum(s["train_examples"] * s["epochs_run"] for _, s in trained)

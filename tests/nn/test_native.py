@@ -316,6 +316,20 @@ def test_layers_match_torch_nn_without_the_compiled_loops(monkeypatch, ours, the
     assert_same_function(a, b, x, y_a, y_b)
 
 
+@needs_compiled
+def test_backward_sweeps_refuse_w_hh_without_padded_rows():
+    # H = 20: the last panel's vector load would read past the row without the zeros
+    B, T, H = 2, 3, 20
+    steps = schedule([B] * T, False)
+    w = torch.randn(H, H)
+    with pytest.raises(RuntimeError, match="backward_weights"):
+        compiled.rnn_tanh_backward(
+            torch.zeros(B, H), torch.zeros(T, B, H), torch.zeros(T, B, H), torch.zeros(T, B, H),
+            None, w, torch.zeros(B, H), steps.coordinates,
+        )  # fmt: skip
+    assert native.backward_weights(w).shape == (H, 32)
+
+
 def test_padded_width_moves_rows_off_a_multiple_of_4_kib():
     assert native.padded_width(4 * 256) == 4 * 256 + 16  # 4 KiB rows: padded
     assert native.padded_width(4 * 128) == 4 * 128  # 2 KiB: rows already fall in 2 sets

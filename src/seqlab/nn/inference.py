@@ -185,8 +185,8 @@ def lstm_forward(x, h0, c0, prepared: PreparedWeights, batch_sizes, reverse, kee
     `x` (T, B, I) length-sorted and time-major, `h0`/`c0` (B, H). `y` and `cells` (T, B, H)
     hold h_t and C_t, `gates` (T, B, 4H) the activated i, f, g, o, and `h_n`, `c_n` (B, H) each
     row's state after its last step. Without `keep_gates` the C++ loops write no gates (four
-    times the output's size in memory traffic) and, where every row's last step is the same
-    one, keep the cell states of two steps only: `gates` and `cells` are then None.
+    times the output's size in memory traffic; `gates` is None) and, where every row's last
+    step is the same one, keep the cell states of two steps only (`cells` is None too).
     """
     T, B, _ = x.shape
     H = h0.shape[1]

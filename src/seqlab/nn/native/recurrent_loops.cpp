@@ -294,6 +294,7 @@ void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::
   const int64_t B = y.size(1), H = y.size(2), P = packed.size(0);
   float *pg = maybe_ptr(gates), *pc = ptr(c), *py = ptr(y), *ptc = maybe_ptr(tanh_c);
   const int64_t slots = c.size(0) < y.size(0) ? c.size(0) : 0;  // 0: a slot per step
+  TORCH_CHECK(slots == 0 || slots == 2, "c must be (T, B, H) or (2, B, H)");
   auto slot = [slots](int64_t t) { return slots && t >= 0 ? t % slots : t; };
   const float *ph0 = ptr(h0), *pc0 = ptr(c0), *pw = ptr(packed);
   const int nt = threads_for(P, 8 * B * H * H);
@@ -304,6 +305,7 @@ void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::
     for (const Step& s : steps) {
       previous_rows(hrows, py, ph0, B, H, s);
       previous_rows(crows, pc, pc0, B, H, Step{slot(s.t), slot(s.prev), s.k, s.n});
+      float* cstep = pc + slot(s.t) * B * H;  // this step's cell states
       share<6>(P, s.n, tid, nt, [&]<int R>(int64_t p, int64_t b0) {
           const int j0 = p * L, nu = std::min<int64_t>(L, H - j0);
           const float* panel = pw + p * H * 4 * L;
@@ -330,7 +332,7 @@ void lstm_forward_steps(std::optional<at::Tensor> gates, at::Tensor packed, at::
               store(grow[r] + 2 * H + j0, g, nu);
               store(grow[r] + 3 * H + j0, o, nu);
             }
-            store(pc + (slot(s.t) * B + b0 + r) * H + j0, ct, nu);
+            store(cstep + (b0 + r) * H + j0, ct, nu);
             if (ptc) store(ptc + row * H + j0, tc, nu);
             store(py + row * H + j0, o * tc, nu);
           }
@@ -450,6 +452,15 @@ void rnn_tanh_forward(at::Tensor y, at::Tensor packed, at::Tensor h0, at::Tensor
 
 namespace {
 
+// The row length of W_hh (Q, ldw) as backward_weights gives it: the last panel's 16 floats must
+// be there to load, zeros past H
+int64_t padded_rows(const at::Tensor& w_hh, int64_t Q, int64_t H) {
+  const int64_t ldw = w_hh.size(1);
+  TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == Q && ldw >= H && ldw % L == 0,
+              "W_hh must be (G*H, H) with rows padded to a multiple of 16 (backward_weights)");
+  return ldw;
+}
+
 // carried[b, units [j0, j0 + 16)] = d[b] (Q,) W[:, units] for b < n, d rows `stride` floats
 // apart, W (Q, ldw) row-major with ldw a multiple of 16 (`w` points at W[0, j0])
 inline void back_product(const float* d, int64_t Q, int64_t stride, const float* w, int64_t ldw,
@@ -486,8 +497,9 @@ int64_t lstm_backward(at::Tensor dh, at::Tensor dc, std::optional<at::Tensor> dy
                       at::Tensor coords) {
   const auto steps = read_steps(coords);
   const int64_t B = dh.size(0), H = dh.size(1), P = (H + L - 1) / L, Q = 4 * H;
-  const int64_t ldw = w_hh.size(1);  // backward_weights(W_hh): a multiple of 16
+  const int64_t ldw = padded_rows(w_hh, Q, H);
   const int64_t stride = d_pre.size(2);  // Q, or more: rows 4 KiB apart would share an L1 set
+  TORCH_CHECK(stride >= Q, "d_pre rows must hold 4H floats or more");
   float *pdh = ptr(dh), *pdc = ptr(dc), *pd = ptr(d_pre), *pcar = ptr(carried),
         *psg = maybe_ptr(state_grads);
   const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *ptc = ptr(tanh_c), *pc = ptr(c),
@@ -538,7 +550,7 @@ int64_t gru_backward(at::Tensor dh, at::Tensor through_z, std::optional<at::Tens
                      at::Tensor carried, at::Tensor coords) {
   const auto steps = read_steps(coords);
   const int64_t B = dh.size(0), H = dh.size(1), P = (H + L - 1) / L, Q = 3 * H;
-  const int64_t ldw = w_hh.size(1);  // backward_weights(W_hh): a multiple of 16
+  const int64_t ldw = padded_rows(w_hh, Q, H);
   float *pdh = ptr(dh), *pz = ptr(through_z), *pd = ptr(d_rec), *pn = ptr(d_cand),
         *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
   const float *pdy = maybe_ptr(dy), *pg = ptr(gates), *pm = ptr(m), *py = ptr(y), *ph0 = ptr(h0),
@@ -587,7 +599,7 @@ int64_t rnn_tanh_backward(at::Tensor dh, std::optional<at::Tensor> dy, at::Tenso
                           at::Tensor w_hh, at::Tensor carried, at::Tensor coords) {
   const auto steps = read_steps(coords);
   const int64_t B = dh.size(0), H = dh.size(1), P = (H + L - 1) / L, Q = H;
-  const int64_t ldw = w_hh.size(1);  // backward_weights(W_hh): a multiple of 16
+  const int64_t ldw = padded_rows(w_hh, Q, H);
   float *pdh = ptr(dh), *pd = ptr(d_pre), *pcar = ptr(carried), *psg = maybe_ptr(state_grads);
   const float *pdy = maybe_ptr(dy), *py = ptr(y), *pw = ptr(w_hh);
   const int nt = threads_for(P, 2 * B * H * H);
