@@ -20,6 +20,7 @@ from seqlab.tasks.classify import (
     ClassifyInputError,
     RNNClassifier,
     evaluate,
+    fit_ngrams,
     train,
     train_run,
 )
@@ -269,6 +270,37 @@ def test_ngram_vote_is_averaged_saved_and_loaded(tmp_path):
     three = dataclasses.replace(data, labels=("a", "b", "c"))
     with pytest.raises(ClassifyInputError, match="two"):
         train_run(three, tmp_path / "three", {**TINY, "ngram_weight": 0.4}, level="word")
+
+
+def test_auto_ngram_share_is_the_validation_log_loss_minimum(tmp_path):
+    data = tiny_data()
+    out = tmp_path / "auto"
+    clf, _ = train_run(data, out, {**TINY, "ngram_weight": "auto"}, level="word", quiet=True)
+    share = clf.config.ngram_weight
+    assert share in classify_ngrams.VOTE_SHARES.tolist()
+    texts = [t for t, _ in data.valid]
+    gold = np.array([y for _, y in data.valid])
+    recurrent = Classifier(clf.model, clf.tokenizer, clf.vocab, clf.labels, clf.config)
+    recurrent = recurrent.probabilities(texts)
+    ngrams = fit_ngrams(clf, data).probabilities([clf.encode(t)[0] for t in texts])
+    assert share == classify_ngrams.vote_share(recurrent, ngrams, gold)
+
+    def loss(w):
+        p = (1 - w) * recurrent.astype(np.float64) + w * ngrams.astype(np.float64)
+        return -np.log(p[np.arange(len(gold)), gold]).mean()
+
+    assert all(loss(share) <= loss(w) * (1 + 1e-6) for w in classify_ngrams.VOTE_SHARES)
+    loaded = Classifier.load(out)  # the chosen share is saved; the run record keeps "auto"
+    assert loaded.config.ngram_weight == share
+    assert json.loads((out / "run.json").read_text())["config"]["ngram_weight"] == "auto"
+    again, _ = train_run(data, out, {**TINY, "ngram_weight": "auto"}, level="word", quiet=True)
+    np.testing.assert_allclose(again.probabilities(texts), loaded.probabilities(texts))
+    with pytest.raises(ValueError, match="ngram_weight"):
+        ClassifierConfig(ngram_weight="half")
+    with pytest.raises(ValueError, match="finite"):
+        classify_ngrams.vote_share(np.full((2, 2), np.nan), np.full((2, 2), 0.5), [0, 1])
+    result = CliRunner().invoke(main, ["classify", "train", "mr", "--ngram-weight", "most"])
+    assert result.exit_code == 2 and "'most' is neither a number nor 'auto'" in result.output
 
 
 def test_ngram_model_learns_phrases_and_needs_two_classes():

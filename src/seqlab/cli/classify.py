@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from seqlab.cli.options import FiniteFloat, writable
+from seqlab.cli.options import FiniteFloat, FiniteFloatOrAuto, writable
 
 DATASET_NAMES = ("rt_polarity", "mr", "sst2", "imdb", "names")
 
@@ -115,11 +115,12 @@ def classify() -> None:
 )
 @click.option(
     "--ngram-weight",
-    type=FiniteFloat(0, 1, max_open=True),
+    type=FiniteFloatOrAuto(0, 1, max_open=True),
     default=None,
-    metavar="W",
+    metavar="W|auto",
     help="Average the probabilities with a bag-of-n-grams model's (NB-weighted logistic "
-    "regression; two classes), which gets the share W; 0: off. [0; mr, sst2 0.5]",
+    "regression; two classes), which gets the share W; auto: the share with the least "
+    "validation log-loss; 0: off. [0; mr, sst2 auto]",
 )
 @click.option(
     "--ngram-c",

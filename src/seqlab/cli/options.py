@@ -26,6 +26,22 @@ class FiniteFloat(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+class FiniteFloatOrAuto(FiniteFloat):
+    """A `FiniteFloat` option that also takes the word ``auto`` (left as the string)."""
+
+    name = "finite float or auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            if value.strip().lower() == "auto":
+                return "auto"
+            try:
+                float(value)
+            except ValueError:
+                self.fail(f"{value!r} is neither a number nor 'auto'.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 #: ``--seed`` of the commands whose every random draw starts from one seed (0 unless given).
 seed_option = click.option(
     "--seed",
