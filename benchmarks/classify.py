@@ -50,11 +50,10 @@ from seqlab.tasks.classify import (
     ClassifierConfig,
     combine,
     evaluate,
-    fit_ngrams,
     train,
-    vote_with_ngrams,
 )
 from seqlab.tasks.classify_ensemble import member_dir
+from seqlab.tasks.classify_ngrams import fit_ngrams, vote_with_ngrams
 
 
 def fasttext_run(data, tokenizer, workdir: Path, seed: int) -> dict:

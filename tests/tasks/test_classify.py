@@ -20,7 +20,6 @@ from seqlab.tasks.classify import (
     ClassifyInputError,
     RNNClassifier,
     evaluate,
-    fit_ngrams,
     train,
     train_run,
 )
@@ -282,7 +281,7 @@ def test_auto_ngram_share_is_the_validation_log_loss_minimum(tmp_path):
     gold = np.array([y for _, y in data.valid])
     recurrent = Classifier(clf.model, clf.tokenizer, clf.vocab, clf.labels, clf.config)
     recurrent = recurrent.probabilities(texts)
-    ngrams = fit_ngrams(clf, data).probabilities([clf.encode(t)[0] for t in texts])
+    ngrams = classify_ngrams.fit_ngrams(clf, data).probabilities([clf.encode(t)[0] for t in texts])
     assert share == classify_ngrams.vote_share(recurrent, ngrams, gold)
 
     def loss(w):

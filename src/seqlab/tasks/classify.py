@@ -33,7 +33,7 @@ from seqlab import nn as seqnn
 from seqlab.embeddings import recipes
 from seqlab.embeddings.pretrained import embedding_from_vectors
 from seqlab.io import atomic_write
-from seqlab.tasks import classify_data, classify_ngrams, model_dir, run_record
+from seqlab.tasks import classify_data, model_dir, run_record
 from seqlab.tasks.classify_data import (
     ClassificationData,
     DataFileError,
@@ -42,7 +42,7 @@ from seqlab.tasks.classify_data import (
     read_tsv,
 )
 from seqlab.tasks.classify_ensemble import Ensemble, member_dir
-from seqlab.tasks.classify_ngrams import NgramLogistic
+from seqlab.tasks.classify_ngrams import NgramLogistic, vote_with_ngrams
 from seqlab.text import Collate, Vocab
 from seqlab.train import ResumableBatchSampler, TrainConfig, Trainer
 
@@ -537,36 +537,6 @@ def check_ngram_vote(data: ClassificationData, config: ClassifierConfig) -> None
             f"{data.name} has {len(data.labels)} classes: the n-gram vote (ngram_weight) needs "
             f"two; leave it at 0"
         )
-
-
-def fit_ngrams(clf: Classifier, data: ClassificationData) -> NgramLogistic:
-    """The bag-of-n-grams model fitted on ``data.train`` with ``clf``'s tokens and penalty."""
-    tokens = [clf.tokenizer(t)[: clf.config.max_tokens] for t, _ in data.train]
-    labels = [y for _, y in data.train]
-    return classify_ngrams.fit(tokens, labels, clf.config.ngram_c)
-
-
-def vote_with_ngrams(
-    clf: Classifier, data: ClassificationData, weight: float | str, ngrams=None
-) -> Classifier:
-    """Give a bag-of-n-grams model the share ``weight`` of ``clf``'s vote
-    (``config.ngram_weight``; ``"auto"``: the share with the least log-loss on
-    ``data.valid``); returns ``clf``.
-
-    The n-gram model is ``ngrams`` if given, else fitted on ``data.train`` (the classifier's
-    own tokens). A share of 0 leaves ``clf`` without it.
-    """
-    ngrams = fit_ngrams(clf, data) if ngrams is None else ngrams
-    clf.ngrams = None
-    if weight == "auto":
-        texts = [t for t, _ in data.valid]
-        tokens = [clf.encode(t, strict=False)[0] for t in texts]
-        recurrent = clf.probabilities(texts, strict=False)
-        gold = [y for _, y in data.valid]
-        weight = classify_ngrams.vote_share(recurrent, ngrams.probabilities(tokens), gold)
-    clf.config = dataclasses.replace(clf.config, ngram_weight=weight)
-    clf.ngrams = ngrams if weight else None
-    return clf
 
 
 def train_ensemble(data, config, out, tokenizer=None, quiet: bool = False, device: str = "cpu"):

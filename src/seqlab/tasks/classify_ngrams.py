@@ -26,6 +26,8 @@ training n-gram (``r ∘ w``) and a bias: an ``nn.EmbeddingBag`` sum.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 from scipy import sparse
@@ -150,3 +152,35 @@ def vote_share(recurrent: np.ndarray, ngrams: np.ndarray, labels) -> float:
     mixed = (1 - VOTE_SHARES[:, None]) * a + VOTE_SHARES[:, None] * b  # (shares, N)
     losses = -np.log(np.maximum(mixed, 1e-12)).mean(1)
     return float(VOTE_SHARES[int(losses.argmin())])
+
+
+# --- the vote beside a `seqlab.tasks.classify.Classifier` (``clf``) on its
+# `~seqlab.tasks.classify_data.ClassificationData` (``data``)
+
+
+def fit_ngrams(clf, data) -> NgramLogistic:
+    """The bag-of-n-grams model fitted on ``data.train`` with ``clf``'s tokens and penalty."""
+    tokens = [clf.tokenizer(t)[: clf.config.max_tokens] for t, _ in data.train]
+    labels = [y for _, y in data.train]
+    return fit(tokens, labels, clf.config.ngram_c)
+
+
+def vote_with_ngrams(clf, data, weight: float | str, ngrams: NgramLogistic | None = None):
+    """Give a bag-of-n-grams model the share ``weight`` of ``clf``'s vote
+    (``config.ngram_weight``; ``"auto"``: the share with the least log-loss on
+    ``data.valid``); returns ``clf``.
+
+    The n-gram model is ``ngrams`` if given, else fitted on ``data.train`` (the classifier's
+    own tokens). A share of 0 leaves ``clf`` without it.
+    """
+    ngrams = fit_ngrams(clf, data) if ngrams is None else ngrams
+    clf.ngrams = None
+    if weight == "auto":
+        texts = [t for t, _ in data.valid]
+        tokens = [clf.encode(t, strict=False)[0] for t in texts]
+        recurrent = clf.probabilities(texts, strict=False)
+        gold = [y for _, y in data.valid]
+        weight = vote_share(recurrent, ngrams.probabilities(tokens), gold)
+    clf.config = dataclasses.replace(clf.config, ngram_weight=weight)
+    clf.ngrams = ngrams if weight else None
+    return clf
