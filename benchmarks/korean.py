@@ -169,7 +169,7 @@ def gensim_stage(corpus: Path, out: Path, recipe: dict, seed: int) -> dict:
 
     started = time.perf_counter()
     model = GensimWord2Vec(
-        LineSentence(str(corpus)), sg=1, hs=0, negative=5,
+        LineSentence(str(corpus)), sg=1, hs=0, negative=recipe["negative"],
         vector_size=recipe["vector_size"], window=5, sample=1e-3,
         min_count=recipe["min_count"], epochs=recipe["epochs"], workers=recipe["workers"],
         seed=seed,

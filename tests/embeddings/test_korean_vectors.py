@@ -183,6 +183,7 @@ def test_the_korean_recipe_trains_on_one_thread_and_analyses_on_all(tmp_path, mo
 
     def _build_model(**settings):
         seen["training"] = settings["workers"]
+        seen["negative"] = settings["negative"]
         return build(**settings)
 
     monkeypatch.setattr(embed_train, "korean_corpus_file", korean_corpus_file)
@@ -193,11 +194,14 @@ def test_the_korean_recipe_trains_on_one_thread_and_analyses_on_all(tmp_path, mo
     common = ["train", corpus, "--lang", "ko", "--min-count", 1, "--epochs", 1, "--dim", 8]
     common += ["--no-progress"]
     assert run(*common, "--out", tmp_path / "sg.bin").exit_code == 0
-    assert seen == {"analysis": 2, "training": 1}
-    assert run(*common, "--workers", 2, "--out", tmp_path / "typed.bin").exit_code == 0
-    assert seen == {"analysis": 2, "training": 2}  # a typed --workers wins
+    assert seen == {"analysis": 2, "training": 1, "negative": 15}
+    assert (
+        run(*common, "--workers", 2, "--negative", 5, "--out", tmp_path / "typed.bin").exit_code
+        == 0
+    )
+    assert seen == {"analysis": 2, "training": 2, "negative": 5}  # typed options win
     result = run(
         *common, "--algo", "fasttext", "--bucket", 100, "--out", tmp_path / "ft.safetensors"
     )
     assert result.exit_code == 0, result.output
-    assert seen == {"analysis": 2, "training": 2}
+    assert seen == {"analysis": 2, "training": 2, "negative": 5}  # fastText keeps its 5

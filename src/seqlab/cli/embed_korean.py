@@ -21,23 +21,30 @@ from click.core import ParameterSource
 #: 47.6 and 46.2 %) for half the training time (3 minutes against 6), and one thread with a
 #: fixed seed gives the same vectors on every run. Writing each word's input plus output vector
 #: (W + C, as GloVe writes W + W~) then gave 59.1 % against 47.6 % on the same set, the same
-#: training (both slide analogies first). See docs/embeddings.md, Korean word vectors.
+#: training (both slide analogies first). On a development set whose gender section weighs as
+#: much as its capitals (as kor2vec's sections do), 15 negative samples then scored 48.3 and
+#: 46.7 % (seeds 1 and 2) against 45.1-46.1 % for 5 (seeds 1-3), for about 2.6 times the
+#: training time; more epochs (10: 43.0 %) and all morphemes (43.2, 44.3 %) lost. See
+#: docs/embeddings.md, Korean word vectors.
 KOREAN_RECIPE = {
     "token": "content",
     "vector_size": 300,
     "min_count": 5,
     "epochs": 5,
+    "negative": 15,
     "workers": 1,
     "add_output_vectors": True,
 }
 #: fastText on Korean cuts its n-grams from the Hangul letters (Park et al. 2018), and keeps
 #: particles and endings: its subwords are what give eojeols (밥을) their vectors. It keeps 100
 #: dimensions, the setting it was measured with (75.6 % of kor2vec's syntactic analogies):
-#: 300 would triple its 400 s on two cores (two threads, as it was measured).
+#: 300 would triple its 400 s on two cores (two threads, as it was measured), as would 15
+#: negative samples.
 KOREAN_FASTTEXT = {
     "subwords": "jamo",
     "token": "form",
     "vector_size": 100,
+    "negative": 5,
     "workers": 2,
     "add_output_vectors": False,
 }

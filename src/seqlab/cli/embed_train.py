@@ -113,7 +113,7 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "seqlab")
     "--negative",
     type=click.IntRange(min=0),
     default=5,
-    show_default=True,
+    show_default="5; --lang ko: 15",
     help="Negative samples per example; 0 = off (word2vec/fastText).",
 )
 @click.option(
