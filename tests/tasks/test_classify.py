@@ -274,8 +274,9 @@ def test_ngram_vote_is_averaged_saved_and_loaded(tmp_path):
 def test_auto_ngram_share_is_the_validation_log_loss_minimum(tmp_path):
     data = tiny_data()
     out = tmp_path / "auto"
-    clf, _ = train_run(data, out, {**TINY, "ngram_weight": "auto"}, level="word", quiet=True)
+    clf, summary = train_run(data, out, {**TINY, "ngram_weight": "auto"}, level="word", quiet=True)
     share = clf.config.ngram_weight
+    assert summary["ngram_weight"] == share
     assert share in classify_ngrams.VOTE_SHARES.tolist()
     texts = [t for t, _ in data.valid]
     gold = np.array([y for _, y in data.valid])

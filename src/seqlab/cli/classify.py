@@ -198,6 +198,8 @@ def train(dataset, train_file, valid_file, test_file, level, out, quiet, threads
         what = f"mean of {len(summary['members_valid_accuracy'])} models ({members})"
     else:
         what = f"epoch {summary['best_epoch']} of {summary['epochs_run']}"
+    if summary.get("ngram_weight"):
+        what += f", n-gram vote's share {summary['ngram_weight']:g}"
     click.echo(
         f"saved {out}: valid accuracy {summary['valid_accuracy']:.4f} ({what}), "
         f"{summary['train_time_s']:.0f} s training, {summary['examples_per_s']:.0f} examples/s"

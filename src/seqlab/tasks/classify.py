@@ -478,6 +478,7 @@ def train(
         "prepare_s": prepare_s,
         "train_time_s": train_time,
         "examples_per_s": len(train_set) * len(history.epochs) / max(train_time, 1e-9),
+        "ngram_weight": clf.config.ngram_weight,
     }
     clf.info = {**summary, "source": data.source}
     clf.model.eval()
@@ -580,6 +581,7 @@ def train_ensemble(data, config, out, tokenizer=None, quiet: bool = False, devic
         "prepare_s": sum(s["prepare_s"] for s in summaries),
         "train_time_s": train_time,
         "examples_per_s": examples / max(train_time, 1e-9),
+        "ngram_weight": ensemble.config.ngram_weight,
     }
     ensemble.info = {**summary, "source": data.source}
     ensemble.save(out)
