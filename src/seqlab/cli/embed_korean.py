@@ -24,8 +24,8 @@ from click.core import ParameterSource
 #: training (both slide analogies first). On a development set whose gender section weighs as
 #: much as its capitals (as kor2vec's sections do), 15 negative samples then scored 48.3 and
 #: 46.7 % (seeds 1 and 2) against 45.1-46.1 % for 5 (seeds 1-3), for about 2.6 times the
-#: training time; more epochs (10: 43.0 %) and all morphemes (43.2, 44.3 %) lost. See
-#: docs/embeddings.md, Korean word vectors.
+#: training time; more epochs (10: 43.0 %) and all morphemes (43.2, 44.3 %) lost, and two
+#: threads (45.3 %) did as well as one there. See docs/embeddings.md, Korean word vectors.
 KOREAN_RECIPE = {
     "token": "content",
     "vector_size": 300,
