@@ -283,9 +283,9 @@ class Classifier:
             )
         return tokens, ids
 
-    def batches(self, texts, batch_size: int = 256, strict: bool = True):
-        """``(indices, ids, lengths)`` length-sorted batches of ``texts``."""
-        encoded = [self.encode(t, strict)[1] for t in texts]
+    @staticmethod
+    def batches(encoded: list[np.ndarray], batch_size: int = 256):
+        """``(indices, ids, lengths)`` length-sorted batches of encoded texts (`encode`'s ids)."""
         order = np.argsort([len(e) for e in encoded], kind="stable")
         collate = Collate()
         for start in range(0, len(order), batch_size):
@@ -301,12 +301,13 @@ class Classifier:
         self.model.eval()
         device = next(self.model.parameters()).device
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        for chunk, ids, lengths in self.batches(texts, batch_size, strict):
+        encoded = [self.encode(t, strict) for t in texts]  # (tokens, ids) of each text
+        for chunk, ids, lengths in self.batches([ids for _, ids in encoded], batch_size):
             logits = self.model(ids.to(device), lengths)
             out[chunk] = torch.softmax(logits.float(), -1).cpu().numpy()
-        if self.ngrams is not None:
-            tokens = [self.encode(t, strict)[0] for t in texts]
+        if self.ngrams is not None:  # the same tokens the recurrent models read
             weight = self.config.ngram_weight
+            tokens = [tokens for tokens, _ in encoded]
             out = (1 - weight) * out + weight * self.ngrams.probabilities(tokens)
         return out
 
