@@ -251,6 +251,18 @@ def test_learning_rate_decays_each_epoch_and_resumes_alike(tmp_path):
         ClassifierConfig(lr_decay=0.0)
 
 
+def test_sentence_repeat_adds_the_whole_sentences_of_a_phrase_split(tmp_path):
+    """Parse-tree phrases: each sentence (contained in no other phrase) is trained on N times."""
+    sentences = sentiment_rows(64, 0)
+    phrases = [(" ".join(t.split()[1:]), y) for t, y in sentences]  # each inside its sentence
+    data = dataclasses.replace(tiny_data(), train=sentences + phrases)
+    config = ClassifierConfig(**{**TINY, "epochs": 1, "sentence_repeat": 3})
+    _, summary = train(data, config, tmp_path / "run", Tokenizer(), quiet=True)
+    assert summary["train_examples"] == 128 + 2 * 64
+    with pytest.raises(ValueError, match="sentence_repeat"):
+        ClassifierConfig(sentence_repeat=0)
+
+
 def test_ngram_vote_is_averaged_saved_and_loaded(tmp_path):
     data = tiny_data()
     out = tmp_path / "run"

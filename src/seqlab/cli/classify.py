@@ -114,6 +114,13 @@ def classify() -> None:
     help="The learning rate is multiplied by this after each epoch. [1; mr 0.7]",
 )
 @click.option(
+    "--sentence-repeat",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Each whole sentence of a training set of parse-tree phrases (SST) counts N times "
+    "per epoch. [1; sst2 3]",
+)
+@click.option(
     "--ngram-weight",
     type=FiniteFloatOrAuto(0, 1, max_open=True),
     default=None,

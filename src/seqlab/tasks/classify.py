@@ -40,6 +40,7 @@ from seqlab.tasks.classify_data import (
     Tokenizer,
     default_tokenizer,
     read_tsv,
+    whole_sentences,
 )
 from seqlab.tasks.classify_ensemble import Ensemble, member_dir
 from seqlab.tasks.classify_ngrams import NgramLogistic, vote_with_ngrams
@@ -68,10 +69,19 @@ NGRAMS = "ngrams"
 #: stronger penalty (at C = 1 the vote fell to 84.0 %). The vote's share is chosen on the
 #: validation split by log-loss ("auto"; the same models: MR 0.6, SST-2 0.3, where the even
 #: share's validation accuracy was 80.5 and 85.1 %, the chosen ones' 80.9 and 85.6 %).
+#: SST-2's training sentences count three times: on three other carves of validation
+#: sentences the average of three models gained 0.6 points on each (84.5 -> 85.2 % in all),
+#: the vote with the n-grams 0.7 (85.1 -> 85.8 %); five times gained less.
 DATASET_DEFAULTS = {
     "names": {"embed_dim": 32, "hidden": 128, "max_tokens": None, "lr": 2e-3},
     "rt_polarity": {"ensemble": 6, "lr_decay": 0.7, "ngram_weight": "auto"},
-    "sst2": {"epochs": 3, "ensemble": 5, "ngram_weight": "auto", "ngram_c": 0.1},
+    "sst2": {
+        "epochs": 3,
+        "ensemble": 5,
+        "sentence_repeat": 3,
+        "ngram_weight": "auto",
+        "ngram_c": 0.1,
+    },
     "imdb": {"epochs": 3},
 }
 
@@ -93,7 +103,10 @@ class ClassifierConfig:
     ``class_weight="balanced"`` weights each class's loss by n / (classes · n_class), so that
     rare classes (Vietnamese among the names) count as much as frequent ones (macro-F1).
     ``embed_lr_scale`` multiplies the learning rate of the embedding (not of the other
-    weights); ``lr_decay`` multiplies every learning rate after each epoch. ``ensemble`` > 1
+    weights); ``lr_decay`` multiplies every learning rate after each epoch.
+    ``sentence_repeat`` > 1 puts each whole sentence of a training split of parse-tree phrases
+    (SST: `~seqlab.tasks.classify_data.whole_sentences`) that many times into every epoch, so
+    that the loss weighs the texts most like the ones to classify. ``ensemble`` > 1
     trains that many models, seeds ``seed``, ``seed + 1``, …, and averages their probabilities.
     ``ngram_weight`` > 0 fits a bag-of-n-grams model (`seqlab.tasks.classify_ngrams`, two
     classes, L2 penalty ``1 / ngram_c``) on the training split after the recurrent ones and
@@ -118,6 +131,7 @@ class ClassifierConfig:
     lr: float = 5e-3
     embed_lr_scale: float = 1.0
     lr_decay: float = 1.0
+    sentence_repeat: int = 1
     ngram_weight: float | str = 0.0
     ngram_c: float = 1.0
     weight_decay: float = 1e-4
@@ -139,6 +153,7 @@ class ClassifierConfig:
             (self.lr > 0 and math.isfinite(self.lr), "lr", "a finite number > 0"),
             (0 <= self.embed_lr_scale <= 1, "embed_lr_scale", "in [0, 1]"),
             (0 < self.lr_decay <= 1, "lr_decay", "in (0, 1]"),
+            (self.sentence_repeat >= 1, "sentence_repeat", ">= 1"),
             (
                 self.ngram_weight == "auto"
                 or (not isinstance(self.ngram_weight, str) and 0 <= self.ngram_weight < 1),
@@ -421,6 +436,11 @@ def train(
     train_set, valid_set = encode_split(clf, data.train), encode_split(clf, data.valid)
     if not train_set or not valid_set:
         raise ClassifyInputError(f"{data.name}: the training or validation split has no tokens")
+    if config.sentence_repeat > 1:
+        # SST trains on 61k phrases of 10 tokens on average and is tested on sentences of 21:
+        # more of the loss goes to the 6k training texts shaped like the test's
+        sentences = encode_split(clf, [data.train[i] for i in whole_sentences(data.train)])
+        train_set = train_set + sentences * (config.sentence_repeat - 1)
     prepare_s = time.perf_counter() - started
     groups = [{"params": [p for p in clf.model.parameters() if p.requires_grad]}]
     embedding = [p for p in clf.model.embedding.parameters() if p.requires_grad]

@@ -136,6 +136,28 @@ def _spans(words: list[str]):
             yield " ".join(words[start:end])
 
 
+def whole_sentences(phrases: Examples) -> list[int]:
+    """Indices, in order, of the phrases that no other phrase contains as a run of whole tokens:
+    the sentences of a list of parse-tree phrases (SST); a repeated sentence counts once.
+
+    Examples
+    --------
+    >>> whole_sentences([("a good film", 1), ("good film", 1), ("bad", 0),
+    ...                  ("a dull , bad film", 0)])
+    [0, 3]
+    """
+    texts = [" ".join(text.split()) for text, _ in phrases]
+    # longest first: a phrase inside an earlier sentence is not one; a phrase inside a
+    # non-sentence is inside the sentence containing that one, whose runs are all recorded
+    inside: set[str] = set()
+    sentences = []
+    for i in sorted(range(len(texts)), key=lambda i: -len(texts[i].split())):
+        if texts[i] not in inside:
+            sentences.append(i)
+            inside.update(_spans(texts[i].split()))
+    return sorted(sentences)
+
+
 def carve_sentences(phrases: Examples, fraction: float) -> tuple[Examples, Examples]:
     """``(train, valid)`` from phrases of parse trees (SST): valid holds whole sentences only.
 
@@ -157,15 +179,7 @@ def carve_sentences(phrases: Examples, fraction: float) -> tuple[Examples, Examp
     [('a good film', 1), ('good film', 1), ('bad', 0), ('a dull , bad film', 0), ('dull', 0)]
     """
     texts = [" ".join(text.split()) for text, _ in phrases]
-    # longest first: a phrase inside an earlier sentence is not one; a phrase inside a
-    # non-sentence is inside the sentence containing that one, whose runs are all recorded
-    inside: set[str] = set()
-    sentences = []
-    for i in sorted(range(len(texts)), key=lambda i: -len(texts[i].split())):
-        if texts[i] not in inside:  # a repeated sentence counts once
-            sentences.append(i)
-            inside.update(_spans(texts[i].split()))
-    sentences.sort()
+    sentences = whole_sentences(phrases)
     rest, valid, _ = stratified_split(
         [(texts[i], phrases[i][1]) for i in sentences], fractions=(1 - fraction, fraction, 0.0)
     )
