@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqlab import data
-from seqlab.data.classification import stratified_split
+from seqlab.data.classification import SPLIT_SEED, stratified_split
 from seqlab.text import CharTokenizer, WordTokenizer
 
 DATASETS = ("rt_polarity", "sst2", "imdb", "names")
@@ -158,13 +158,17 @@ def whole_sentences(phrases: Examples) -> list[int]:
     return sorted(sentences)
 
 
-def carve_sentences(phrases: Examples, fraction: float) -> tuple[Examples, Examples]:
+def carve_sentences(
+    phrases: Examples, fraction: float, seed: int = SPLIT_SEED
+) -> tuple[Examples, Examples]:
     """``(train, valid)`` from phrases of parse trees (SST): valid holds whole sentences only.
 
     A phrase that no other phrase contains (as a run of whole tokens) is a sentence; a stratified,
-    SHA-256 keyed ``fraction`` of the sentences becomes ``valid``. Train keeps every phrase that
-    also occurs inside a sentence left for training, and drops those found only inside
-    validation sentences: their labels would tell the model the parts of a validation sentence.
+    SHA-256 keyed ``fraction`` of the sentences becomes ``valid`` (another ``seed``: another
+    share, for comparing settings on more sentences than one carve holds). Train keeps every
+    phrase that also occurs inside a sentence left for training, and drops those found only
+    inside validation sentences: their labels would tell the model the parts of a validation
+    sentence.
     A phrase such as "good" that occurs in both keeps its place in training, as it does for a
     test sentence, whose words are labelled wherever training sentences contain them.
 
@@ -181,7 +185,9 @@ def carve_sentences(phrases: Examples, fraction: float) -> tuple[Examples, Examp
     texts = [" ".join(text.split()) for text, _ in phrases]
     sentences = whole_sentences(phrases)
     rest, valid, _ = stratified_split(
-        [(texts[i], phrases[i][1]) for i in sentences], fractions=(1 - fraction, fraction, 0.0)
+        [(texts[i], phrases[i][1]) for i in sentences],
+        seed=seed,
+        fractions=(1 - fraction, fraction, 0.0),
     )
     valid_texts = {text for text, _ in valid}
     seen_in_training = set()
