@@ -97,9 +97,10 @@ def main() -> None:
     for k in args.carves:
         data = carve(sst2.train, sst2.labels, k)
         gold = np.array([y for _, y in data.valid])
-        base = ClassifierConfig(**DATASET_DEFAULTS["sst2"], vectors=args.vectors)
+        # one n-gram model per carve, with the defaults' penalty, votes for every setting
         tokens = [tokenizer(t) for t, _ in data.train]
-        ngram_model = classify_ngrams.fit(tokens, [y for _, y in data.train], base.ngram_c)
+        c = DATASET_DEFAULTS["sst2"]["ngram_c"]
+        ngram_model = classify_ngrams.fit(tokens, [y for _, y in data.train], c)
         ngrams = ngram_model.probabilities([tokenizer(t) for t, _ in data.valid])[:, 1]
         report["carves"][k] = {}
         for name, setting in settings.items():
